@@ -1,0 +1,48 @@
+package dev.sluice.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+// The global settings from [pgbouncer]/[sluice], with PgBouncer's defaults (and Sluice's where noted).
+/**
+ * Values of the [pgbouncer] (alias [sluice]) section. A Duration of zero means "disabled", as in
+ * PgBouncer, with PgBouncer's own exceptions: server_lifetime 0 means a server connection is used once
+ * and then closed, and server_check_delay 0 means the check query is run every time.
+ *
+ * @param listenAddr       as written, comma-separated addresses allowed; "*" means all addresses
+ * @param authFile         resolved against the directory of the file that set it; null when not set
+ * @param serverCheckQuery empty string disables the check
+ */
+public record Settings(String listenAddr, int listenPort, AuthType authType, Path authFile, PoolMode poolMode,
+        int maxClientConn, int defaultPoolSize, int minPoolSize, int reservePoolSize, Duration reservePoolTimeout,
+        int maxDbConnections, int maxUserConnections, Duration serverLifetime, Duration serverIdleTimeout,
+        Duration serverConnectTimeout, Duration serverLoginRetry, Duration queryWaitTimeout, Duration queryTimeout,
+        Duration clientIdleTimeout, Duration clientLoginTimeout, Duration idleTransactionTimeout,
+        String serverResetQuery, boolean serverResetQueryAlways, String serverCheckQuery, Duration serverCheckDelay,
+        List<String> adminUsers, List<String> statsUsers, boolean logConnections, boolean logDisconnections,
+        List<String> ignoreStartupParameters, int maxClientMessageSize, int maxStartupPacketSize,
+        long maxServerMessageSize) {
+
+    public Settings {
+        adminUsers = List.copyOf(adminUsers);
+        statsUsers = List.copyOf(statsUsers);
+        ignoreStartupParameters = List.copyOf(ignoreStartupParameters);
+    }
+
+    /** PgBouncer's defaults, except listen_addr (PgBouncer: Unix socket only) and the Sluice-only keys. */
+    public static Settings defaults() {
+        return new Settings(
+                "127.0.0.1", 6432, AuthType.MD5, null, PoolMode.SESSION,
+                100, 20, 0, 0, Duration.ofSeconds(5),
+                0, 0, Duration.ofSeconds(3600), Duration.ofSeconds(600),
+                Duration.ofSeconds(15), Duration.ofSeconds(15), Duration.ofSeconds(120), Duration.ZERO,
+                Duration.ZERO, Duration.ofSeconds(60), Duration.ZERO,
+                "DISCARD ALL", false, "select 1", Duration.ofSeconds(30),
+                List.of(), List.of(), true, true,
+                List.of(),
+                (1 << 30) - 1, // max_client_message_size: 1 GiB - 1, PostgreSQL's own MaxAllocSize bound
+                10_000,        // max_startup_packet_size: PostgreSQL refuses startup packets above 10000 bytes
+                1L << 30);     // max_server_message_size: 1 GiB
+    }
+}

@@ -1,0 +1,236 @@
+package dev.sluice.config;
+
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The switch in {@link #apply} is the table of implemented settings; {@link UnimplementedSettings} holds
+ * the PgBouncer settings Sluice only recognises. Anything in neither is an unknown key, an error.
+ * When a key is set twice (typically once in a file and again in an %include), the later value wins, as
+ * in PgBouncer, with a warning naming both places.
+ */
+// Applies [pgbouncer]/[sluice] lines to Settings, reporting bad values, unknown and ignored settings.
+final class SettingsParser {
+
+    /** Every key {@link #apply} implements; kept next to the switch so "did you mean" can see them. */
+    private static final Set<String> IMPLEMENTED = Set.of(
+            "listen_addr", "listen_port", "auth_type", "auth_file", "pool_mode", "max_client_conn",
+            "default_pool_size", "min_pool_size", "reserve_pool_size", "reserve_pool_timeout",
+            "max_db_connections", "max_user_connections", "server_lifetime", "server_idle_timeout",
+            "server_connect_timeout", "server_login_retry", "query_wait_timeout", "query_timeout",
+            "client_idle_timeout", "client_login_timeout", "idle_transaction_timeout", "server_reset_query",
+            "server_reset_query_always", "server_check_query", "server_check_delay", "admin_users",
+            "stats_users", "log_connections", "log_disconnections", "ignore_startup_parameters",
+            "max_client_message_size", "max_startup_packet_size", "max_server_message_size");
+
+    private final Problems problems;
+    private final SettingsBuilder builder = new SettingsBuilder(Settings.defaults());
+    private final Map<String, IniEntry> setAt = new LinkedHashMap<>();
+    private final Set<String> invalid = new HashSet<>();
+
+    SettingsParser(Problems problems) {
+        this.problems = problems;
+    }
+
+    /** Where each setting was (last) set; absent keys kept their default. */
+    Map<String, IniEntry> setAt() {
+        return Collections.unmodifiableMap(setAt);
+    }
+
+    /** True when the (last) value given for {@code key} was rejected, so cross-checks should skip it. */
+    boolean isInvalid(String key) {
+        return invalid.contains(key);
+    }
+
+    Settings build() {
+        return builder.build();
+    }
+
+    void apply(IniEntry e) {
+        String key = e.key().toLowerCase(Locale.ROOT);
+        String value = Values.unquote(e.value());
+        if (!IMPLEMENTED.contains(key) && !UnimplementedSettings.contains(key)) {
+            problems.error(e, "unknown setting '" + e.key() + "' in [" + e.section() + "]" + suggestion(key)
+                    + "; remove it or fix the spelling");
+            return;
+        }
+        IniEntry earlier = setAt.put(key, e);
+        invalid.remove(key);
+        if (earlier != null) {
+            problems.warn(e, key + " is set again (first at " + earlier.source() + "); this later value wins");
+        }
+        try {
+            if (IMPLEMENTED.contains(key)) {
+                applyImplemented(key, value, e);
+            } else {
+                applyUnimplemented(key, value, e);
+            }
+        } catch (IllegalArgumentException ex) {
+            invalid.add(key);
+            problems.error(e, key + ": " + ex.getMessage());
+        }
+    }
+
+    private void applyImplemented(String key, String v, IniEntry e) {
+        SettingsBuilder b = builder;
+        switch (key) {
+            case "listen_addr" -> {
+                if (Values.list(v).isEmpty()) {
+                    problems.warn(e, "listen_addr is empty: PgBouncer would then accept only Unix-socket "
+                            + "connections, but Sluice listens on TCP only, so it uses " + b.listenAddr
+                            + "; set listen_addr explicitly to silence this");
+                } else {
+                    b.listenAddr = String.join(",", Values.list(v));
+                }
+            }
+            case "listen_port" -> b.listenPort = Values.intInRange(v, 1, 65535);
+            case "auth_type" -> b.authType = parseAuthType(v);
+            case "auth_file" -> b.authFile = v.isEmpty() ? null : resolve(e, v);
+            case "pool_mode" -> b.poolMode = parsePoolMode(v);
+            case "max_client_conn" -> b.maxClientConn = Values.intInRange(v, 1, Integer.MAX_VALUE);
+            case "default_pool_size" -> b.defaultPoolSize = atLeastOne(v, "a pool of 0 could never serve a client");
+            case "min_pool_size" -> b.minPoolSize = Values.nonNegativeInt(v);
+            case "reserve_pool_size" -> b.reservePoolSize = Values.nonNegativeInt(v);
+            case "reserve_pool_timeout" -> b.reservePoolTimeout = Values.duration(v);
+            case "max_db_connections" -> b.maxDbConnections = Values.nonNegativeInt(v);
+            case "max_user_connections" -> b.maxUserConnections = Values.nonNegativeInt(v);
+            case "server_lifetime" -> b.serverLifetime = Values.duration(v);
+            case "server_idle_timeout" -> b.serverIdleTimeout = Values.duration(v);
+            case "server_connect_timeout" -> b.serverConnectTimeout = Values.duration(v);
+            case "server_login_retry" -> b.serverLoginRetry = Values.duration(v);
+            case "query_wait_timeout" -> b.queryWaitTimeout = Values.duration(v);
+            case "query_timeout" -> b.queryTimeout = Values.duration(v);
+            case "client_idle_timeout" -> b.clientIdleTimeout = Values.duration(v);
+            case "client_login_timeout" -> b.clientLoginTimeout = Values.duration(v);
+            case "idle_transaction_timeout" -> b.idleTransactionTimeout = Values.duration(v);
+            case "server_reset_query" -> b.serverResetQuery = v;
+            case "server_reset_query_always" -> b.serverResetQueryAlways = Values.bool(v);
+            case "server_check_query" -> b.serverCheckQuery = v;
+            case "server_check_delay" -> b.serverCheckDelay = Values.duration(v);
+            case "admin_users" -> b.adminUsers = Values.list(v);
+            case "stats_users" -> b.statsUsers = Values.list(v);
+            case "log_connections" -> b.logConnections = Values.bool(v);
+            case "log_disconnections" -> b.logDisconnections = Values.bool(v);
+            case "ignore_startup_parameters" -> b.ignoreStartupParameters = Values.list(v);
+            case "max_client_message_size" -> b.maxClientMessageSize = (int) sizeInRange(v, 1024, Integer.MAX_VALUE);
+            case "max_startup_packet_size" -> b.maxStartupPacketSize = (int) sizeInRange(v, 1024, (1 << 30) - 1);
+            case "max_server_message_size" -> b.maxServerMessageSize = sizeInRange(v, 1024, Long.MAX_VALUE);
+            default -> throw new IllegalStateException("IMPLEMENTED lists " + key + " but apply does not handle it");
+        }
+    }
+
+    private void applyUnimplemented(String key, String v, IniEntry e) {
+        String mode = v.strip().toLowerCase(Locale.ROOT);
+        // Accepting a config that demands TLS and then talking plain text would quietly weaken security,
+        // so these are errors rather than the usual "ignored" warning.
+        if (key.equals("server_tls_sslmode") && Set.of("require", "verify-ca", "verify-full").contains(mode)) {
+            throw new IllegalArgumentException(v + " is not supported by Sluice yet: Sluice cannot connect to "
+                    + "PostgreSQL over TLS, and connecting without it would break the guarantee you asked for; "
+                    + "use prefer or disable until TLS support lands");
+        }
+        if (key.equals("client_tls_sslmode") && Set.of("require", "verify-ca", "verify-full").contains(mode)) {
+            throw new IllegalArgumentException(v + " is not supported by Sluice yet: Sluice cannot accept TLS "
+                    + "from clients, and accepting plain-text clients would break the guarantee you asked for; "
+                    + "use disable until TLS support lands");
+        }
+        UnimplementedSettings.warningFor(key, v).ifPresent(w -> problems.warn(e, w));
+    }
+
+    /** Parses a pool_mode word; statement pooling is recognised only to refuse it clearly. */
+    static PoolMode parsePoolMode(String v) {
+        PoolMode mode = PoolMode.fromConfigWord(v).orElseThrow(() -> new IllegalArgumentException(
+                Values.quoted(v) + " is not a pool mode; use session or transaction"));
+        if (mode == PoolMode.STATEMENT) {
+            throw new IllegalArgumentException("statement pooling is not supported by Sluice (it breaks every "
+                    + "multi-statement transaction); use transaction, which releases the server connection after "
+                    + "each transaction, or session");
+        }
+        return mode;
+    }
+
+    private static AuthType parseAuthType(String v) {
+        String word = v.strip().toLowerCase(Locale.ROOT);
+        if (word.equals("ldap") || word.equals("crypt") || word.equals("gss")) {
+            throw new IllegalArgumentException(word + " is not supported by Sluice; use md5 or scram-sha-256 "
+                    + "with auth_file");
+        }
+        AuthType type = AuthType.fromConfigWord(word).orElseThrow(() -> new IllegalArgumentException(
+                Values.quoted(v) + " is not an authentication type; use one of trust, any, plain, md5, "
+                        + "scram-sha-256 (PgBouncer also has cert, hba, pam, ldap)"));
+        if (type == AuthType.HBA || type == AuthType.CERT || type == AuthType.PAM) {
+            throw new IllegalArgumentException(type.configWord() + " is not supported by Sluice yet; use md5 or "
+                    + "scram-sha-256 with auth_file (or trust for local testing)");
+        }
+        return type;
+    }
+
+    private static int atLeastOne(String v, String why) {
+        int n = Values.nonNegativeInt(v);
+        if (n < 1) {
+            throw new IllegalArgumentException(v.strip() + " is too small: " + why + "; use 1 or more");
+        }
+        return n;
+    }
+
+    private static long sizeInRange(String v, long min, long max) {
+        long n = Values.size(v);
+        if (n < min || n > max) {
+            throw new IllegalArgumentException(v.strip() + " is out of range; use a size from " + min + " bytes"
+                    + (max == Long.MAX_VALUE ? " up" : " to " + max + " bytes"));
+        }
+        return n;
+    }
+
+    /** Relative paths are taken from the directory of the file that contains the line. */
+    private static Path resolve(IniEntry e, String v) {
+        try {
+            Path p = Path.of(v);
+            return p.isAbsolute() || e.file().getParent() == null ? p : e.file().getParent().resolve(p);
+        } catch (InvalidPathException ex) {
+            throw new IllegalArgumentException(Values.quoted(v) + " is not a valid file name (" + ex.getReason() + ")");
+        }
+    }
+
+    /** " (did you mean 'x'?)" when a known setting is one or two edits away. */
+    private static String suggestion(String key) {
+        Set<String> known = new TreeSet<>(IMPLEMENTED);
+        known.addAll(UnimplementedSettings.keys());
+        String best = null;
+        int bestDistance = 3;
+        for (String candidate : known) {
+            int d = editDistance(key, candidate);
+            if (d < bestDistance) {
+                best = candidate;
+                bestDistance = d;
+            }
+        }
+        return best == null ? "" : " (did you mean '" + best + "'?)";
+    }
+
+    static int editDistance(String a, String b) {
+        int[] prev = new int[b.length() + 1];
+        int[] cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            prev[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+                cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
+            }
+            int[] t = prev;
+            prev = cur;
+            cur = t;
+        }
+        return prev[b.length()];
+    }
+}
