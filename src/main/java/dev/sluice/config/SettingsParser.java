@@ -91,7 +91,7 @@ final class SettingsParser {
                     b.listenAddr = String.join(",", Values.list(v));
                 }
             }
-            case "listen_port" -> b.listenPort = Values.intInRange(v, 1, 65535);
+            case "listen_port" -> b.listenPort = Values.intInRange(v, 0, 65535); // 0: any free port (tests, `sluice dev --port 0`)
             case "auth_type" -> b.authType = parseAuthType(v);
             case "auth_file" -> b.authFile = v.isEmpty() ? null : resolve(e, v);
             case "pool_mode" -> b.poolMode = parsePoolMode(v);

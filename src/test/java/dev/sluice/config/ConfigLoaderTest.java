@@ -435,11 +435,11 @@ class ConfigLoaderTest {
                 %include conf.d/databases.ini
                 [pgbouncer]
                 auth_type = trust
-                listen_port = 0
+                listen_port = 70000
                 """);
         // Reported in reading order: the including file first, then each included file.
         assertThat(e.problems()).extracting(ConfigProblem::toString).containsExactly(
-                files.path("pgbouncer.ini") + ":4: listen_port: 0 is out of range; use a number from 1 to 65535",
+                files.path("pgbouncer.ini") + ":4: listen_port: 70000 is out of range; use a number from 0 to 65535",
                 files.path("conf.d/databases.ini") + ":3: [databases] broken: port: 'abc' is not a whole number");
     }
 

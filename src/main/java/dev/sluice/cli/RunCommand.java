@@ -1,0 +1,67 @@
+package dev.sluice.cli;
+
+import dev.sluice.config.ConfigException;
+import dev.sluice.config.ConfigLoader;
+import dev.sluice.config.ConfigProblem;
+import dev.sluice.config.SluiceConfig;
+import dev.sluice.server.SluiceServer;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+/** `sluice run FILE` (or `sluice FILE`): starts the proxy with a pgbouncer.ini-compatible config. */
+@Command(name = "run", description = "Start the proxy with a pgbouncer.ini-compatible config file.")
+final class RunCommand implements Callable<Integer> {
+    private static final Logger log = LoggerFactory.getLogger(RunCommand.class);
+
+    @Parameters(index = "0", paramLabel = "CONFIG", description = "pgbouncer.ini or sluice.ini")
+    Path config;
+
+    @Override
+    public Integer call() throws Exception {
+        SluiceConfig cfg;
+        try {
+            cfg = ConfigLoader.load(config);
+        } catch (ConfigException e) {
+            System.err.println("sluice: " + config + " has " + e.problems().size() + " error(s); not starting:");
+            for (ConfigProblem p : e.problems()) {
+                System.err.println("  " + p);
+            }
+            return 2;
+        }
+        for (ConfigProblem w : cfg.warnings()) {
+            log.warn("{}", w);
+        }
+        SluiceServer server = new SluiceServer(cfg);
+        try {
+            server.start();
+        } catch (Exception e) {
+            System.err.println("sluice: could not listen on " + cfg.settings().listenAddr() + ":"
+                    + cfg.settings().listenPort() + ": " + e.getMessage());
+            server.close();
+            return 1;
+        }
+        awaitShutdown(server);
+        return 0;
+    }
+
+    /** Blocks until SIGTERM/SIGINT, then closes the server. */
+    static void awaitShutdown(AutoCloseable... resources) throws InterruptedException {
+        CountDownLatch done = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            for (AutoCloseable r : resources) {
+                try {
+                    r.close();
+                } catch (Exception e) {
+                    log.warn("shutdown: {}", e.toString());
+                }
+            }
+            done.countDown();
+        }, "sluice-shutdown"));
+        done.await();
+    }
+}

@@ -1,0 +1,29 @@
+package dev.sluice.frontend;
+
+import dev.sluice.backend.ServerConnection;
+import dev.sluice.config.Settings;
+import dev.sluice.config.SluiceConfig;
+import dev.sluice.pool.PoolManager;
+import io.netty.channel.EventLoop;
+
+/** What a client session needs from the running proxy; implemented by the composition root. */
+public interface ProxyContext {
+    SluiceConfig config();
+
+    default Settings settings() {
+        return config().settings();
+    }
+
+    PoolManager pools();
+
+    CancelRegistry cancelRegistry();
+
+    void clientOpened(ClientSession session);
+
+    void clientClosed(ClientSession session);
+
+    int clientCount();
+
+    /** Opens a new connection to {@code server}'s address and sends a CancelRequest with its real backend key. */
+    void sendCancel(ServerConnection server, EventLoop loop);
+}

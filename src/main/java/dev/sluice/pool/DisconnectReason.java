@@ -1,0 +1,49 @@
+package dev.sluice.pool;
+
+/**
+ * Stable, greppable reasons for every client or server disconnect and refusal. Logs print {@link #code()}
+ * (e.g. {@code reason=query_wait_timeout}); operators grep for them, so never rename one.
+ */
+public enum DisconnectReason {
+    // client side
+    CLIENT_TERMINATE("client_terminate"),
+    CLIENT_CLOSED("client_closed"),
+    CLIENT_LOGIN_TIMEOUT("client_login_timeout"),
+    CLIENT_IDLE_TIMEOUT("client_idle_timeout"),
+    IDLE_TRANSACTION_TIMEOUT("idle_transaction_timeout"),
+    PROTOCOL_ERROR("protocol_error"),
+    AUTH_FAILED("auth_failed"),
+    NO_SUCH_USER("no_such_user"),
+    NO_SUCH_DATABASE("no_such_database"),
+    MAX_CLIENT_CONN("max_client_conn"),
+    UNSUPPORTED_FEATURE("unsupported_feature"),
+    SERVER_LOGIN_FAILED("server_login_failed"),
+    SERVER_LOST("server_lost"),
+    STARTUP_PARAMETER_REJECTED("startup_parameter_rejected"),
+    SHUTDOWN("shutdown"),
+    // server side
+    SERVER_IDLE_TIMEOUT("server_idle_timeout"),
+    SERVER_LIFETIME("server_lifetime"),
+    EVICTED("evicted_for_other_pool"),
+    SERVER_CLOSED_BY_PEER("server_closed_by_peer"),
+    SERVER_FATAL("server_fatal"),
+    CLIENT_LEFT_MID_QUERY("client_left_mid_query"),
+    CLEANUP_FAILED("cleanup_failed"),
+    CONNECT_FAILED("connect_failed"),
+    POOL_SHUTDOWN("pool_shutdown");
+
+    private final String code;
+
+    DisconnectReason(String code) {
+        this.code = code;
+    }
+
+    public String code() {
+        return code;
+    }
+
+    @Override
+    public String toString() {
+        return code;
+    }
+}

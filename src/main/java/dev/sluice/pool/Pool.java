@@ -1,0 +1,290 @@
+package dev.sluice.pool;
+
+import dev.sluice.backend.ServerConnection;
+import dev.sluice.backend.ServerLogin;
+import dev.sluice.backend.ServerLoginException;
+import dev.sluice.config.PoolMode;
+import dev.sluice.protocol.ErrorResponse;
+import io.netty.channel.EventLoop;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Server connections for one (database, user): idle ones (LIFO, so the warmest is reused and the
+ * coldest ages out), leased ones, connections being opened, and clients waiting FIFO. A connection's
+ * state is which collection it is in; counts are derived. Every method runs under the manager's lock.
+ */
+public final class Pool {
+    private static final Logger log = LoggerFactory.getLogger(Pool.class);
+
+    /** How far down the idle stack to look for a server on the client's own event loop. */
+    private static final int SAME_LOOP_SCAN = 8;
+
+    record Waiter(ServerWaiter waiter, long sinceNanos) {}
+
+    private final PoolManager manager;
+    private final PoolKey key;
+    private final PoolSettings settings;
+    private final ArrayDeque<ServerConnection> idle = new ArrayDeque<>();
+    private final Set<ServerConnection> active = new HashSet<>();
+    private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+    private int connecting;
+    /** Evicted servers whose close has not completed: they still occupy a slot of shared caps. */
+    private int closing;
+    private volatile Map<String, String> welcomeParameters;
+    private ErrorResponse lastLoginError;
+    private long lastLoginErrorNanos;
+    private volatile ServerLogin.ScramKeys scramKeys;
+
+    Pool(PoolManager manager, PoolKey key, PoolSettings settings) {
+        this.manager = manager;
+        this.key = key;
+        this.settings = settings;
+    }
+
+    public PoolKey key() {
+        return key;
+    }
+
+    public PoolSettings settings() {
+        return settings;
+    }
+
+    public PoolMode mode() {
+        return settings.mode();
+    }
+
+    /** The server's parameters as the first server connection reported them: what clients see at login. */
+    public Map<String, String> welcomeParameters() {
+        return welcomeParameters;
+    }
+
+    /** Records the SCRAM keys recovered from a client's login, so server logins can reuse them. */
+    public void offerScramKeys(byte[] clientKey, byte[] serverKey) {
+        if (scramKeys == null) {
+            scramKeys = new ServerLogin.ScramKeys(clientKey, serverKey);
+        }
+    }
+
+    ServerLogin.ScramKeys scramKeys() {
+        return scramKeys;
+    }
+
+    // ---- counts (derived) ----
+
+    int idleCount() {
+        return idle.size();
+    }
+
+    int activeCount() {
+        return active.size();
+    }
+
+    int connectingCount() {
+        return connecting;
+    }
+
+    int waitingCount() {
+        return waiters.size();
+    }
+
+    /** Every server connection that counts against limits: idle, leased, being opened or being closed. */
+    int serverCount() {
+        return idle.size() + active.size() + connecting + closing;
+    }
+
+    List<ServerConnection> idleServers() {
+        return new ArrayList<>(idle);
+    }
+
+    long oldestWaitNanos(long now) {
+        Waiter w = waiters.peekFirst();
+        return w == null ? 0 : now - w.sinceNanos();
+    }
+
+    // ---- leasing ----
+
+    /**
+     * Leases an idle server at once, or queues the waiter (opening a connection if limits allow).
+     * Returns null when queued; the waiter is then called back on its own event loop.
+     */
+    ServerConnection acquire(ServerWaiter w) {
+        ServerConnection s = takeIdle(w.eventLoop());
+        if (s != null) {
+            active.add(s);
+            return s;
+        }
+        long now = System.nanoTime();
+        if (lastLoginError != null && serverCount() == 0
+                && now - lastLoginErrorNanos < manager.settings().serverLoginRetry().toNanos()) {
+            // PostgreSQL refused the last login moments ago: answer now instead of letting clients hang.
+            ErrorResponse cached = lastLoginError;
+            w.eventLoop().execute(() -> w.serverUnavailable(cached));
+            return null;
+        }
+        waiters.addLast(new Waiter(w, now));
+        manager.openForWaiters(this);
+        return null;
+    }
+
+    private ServerConnection takeIdle(EventLoop preferred) {
+        int scanned = 0;
+        for (Iterator<ServerConnection> it = idle.iterator(); it.hasNext() && scanned < SAME_LOOP_SCAN; scanned++) {
+            ServerConnection s = it.next();
+            if (s.eventLoop() == preferred) {
+                it.remove();
+                return s;
+            }
+        }
+        return idle.pollFirst();
+    }
+
+    boolean cancelWait(ServerWaiter w) {
+        return waiters.removeIf(x -> x.waiter() == w);
+    }
+
+    /** The event loop of the first waiter not yet covered by a connection being opened. */
+    EventLoop uncoveredWaiterLoop() {
+        int skip = connecting;
+        for (Waiter w : waiters) {
+            if (skip-- == 0) {
+                return w.waiter().eventLoop();
+            }
+        }
+        return null;
+    }
+
+    boolean hasWaitersNotCovered() {
+        return waiters.size() > connecting;
+    }
+
+    /** Returns a clean server: to the first waiter, else to the idle stack. */
+    void release(ServerConnection s) {
+        if (!active.remove(s)) {
+            return; // already gone (closed meanwhile)
+        }
+        s.setOwner(null);
+        if (!s.isUsable()) {
+            manager.serverGone(this);
+            return;
+        }
+        // server_lifetime = 0 means "use once" (PgBouncer), so >= and not >.
+        if (System.nanoTime() - s.createdNanos() >= settings.serverLifetimeNanos()) {
+            s.close(DisconnectReason.SERVER_LIFETIME);
+            manager.serverGone(this);
+            return;
+        }
+        handOut(s);
+    }
+
+    /** Gives a ready server to the oldest waiter, or parks it idle. */
+    private void handOut(ServerConnection s) {
+        Waiter w = waiters.pollFirst();
+        if (w == null) {
+            s.markIdle();
+            idle.addFirst(s);
+            manager.idleServerAvailable(this);
+            return;
+        }
+        active.add(s);
+        ServerWaiter waiter = w.waiter();
+        // Always a task, never a direct call: we hold the manager's lock and the waiter will call back into it.
+        waiter.eventLoop().execute(() -> waiter.serverLeased(s));
+    }
+
+    /** A leased server that must not be reused (client vanished mid-query, cleanup failed). */
+    void discard(ServerConnection s, DisconnectReason reason) {
+        active.remove(s);
+        idle.remove(s);
+        s.setOwner(null);
+        s.close(reason);
+        manager.serverGone(this);
+    }
+
+    // ---- connection lifecycle (called by the manager) ----
+
+    void connectStarted() {
+        connecting++;
+    }
+
+    void connected(ServerConnection s) {
+        connecting--;
+        lastLoginError = null;
+        if (welcomeParameters == null) {
+            welcomeParameters = Collections.unmodifiableMap(new HashMap<>(s.parameters()));
+        }
+        handOut(s);
+    }
+
+    void connectFailed(ServerLoginException e) {
+        connecting--;
+        lastLoginError = e.error();
+        lastLoginErrorNanos = System.nanoTime();
+        if (connecting == 0 && idle.isEmpty() && active.isEmpty()) {
+            // Nothing else can serve the waiters soon: tell them now, with PostgreSQL's own reason.
+            List<Waiter> failed = new ArrayList<>(waiters);
+            waiters.clear();
+            for (Waiter w : failed) {
+                ServerWaiter waiter = w.waiter();
+                waiter.eventLoop().execute(() -> waiter.serverUnavailable(e.error()));
+            }
+            log.warn("pool {}: server login failed, {} waiting client(s) told: {}", key, failed.size(), e.error());
+        }
+    }
+
+    /** The server's channel closed, wherever it was. */
+    void closed(ServerConnection s) {
+        boolean wasIdle = idle.remove(s);
+        boolean wasActive = active.remove(s);
+        if (wasIdle || wasActive) {
+            manager.serverGone(this);
+        }
+    }
+
+    /** Closes idle servers past server_idle_timeout / server_lifetime, keeping min_pool_size. */
+    void closeExpired(long now) {
+        Iterator<ServerConnection> it = idle.descendingIterator(); // coldest first
+        while (it.hasNext()) {
+            ServerConnection s = it.next();
+            boolean overMin = serverCount() > settings.minPoolSize();
+            DisconnectReason reason = null;
+            if (now - s.createdNanos() >= settings.serverLifetimeNanos()) {
+                reason = DisconnectReason.SERVER_LIFETIME;
+            } else if (overMin && settings.serverIdleTimeoutNanos() > 0
+                    && now - s.idleSinceNanos() > settings.serverIdleTimeoutNanos()) {
+                reason = DisconnectReason.SERVER_IDLE_TIMEOUT;
+            }
+            if (reason != null) {
+                it.remove();
+                s.close(reason);
+            }
+        }
+    }
+
+    /** Removes the coldest idle server for eviction; it keeps its slot until {@link #evictionDone()}. */
+    ServerConnection evictColdestIdle() {
+        ServerConnection s = idle.pollLast();
+        if (s != null) {
+            closing++;
+        }
+        return s;
+    }
+
+    void evictionDone() {
+        closing--;
+    }
+
+    @Override
+    public String toString() {
+        return "pool " + key;
+    }
+}

@@ -1,0 +1,310 @@
+package dev.sluice.pool;
+
+import dev.sluice.auth.StoredSecret;
+import dev.sluice.backend.ServerConnection;
+import dev.sluice.backend.ServerLogin;
+import dev.sluice.backend.ServerLoginException;
+import dev.sluice.config.DatabaseConfig;
+import dev.sluice.config.PoolMode;
+import dev.sluice.config.Settings;
+import dev.sluice.config.SluiceConfig;
+import dev.sluice.config.UserConfig;
+import io.netty.channel.Channel;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.unix.DomainSocketAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * All pools, and the limits that span pools (max_db_connections, max_user_connections). One lock guards
+ * every pool: lease and release hold it for microseconds, and a single lock keeps cross-pool counts exact.
+ */
+public final class PoolManager {
+    private static final Logger log = LoggerFactory.getLogger(PoolManager.class);
+
+    private final Object lock = new Object();
+    private final Map<PoolKey, Pool> pools = new LinkedHashMap<>();
+    private final EventLoopGroup group;
+    private final Class<? extends Channel> tcpChannel;
+    private final Class<? extends Channel> unixChannel;
+    private volatile SluiceConfig config;
+
+    public PoolManager(SluiceConfig config, EventLoopGroup group, Class<? extends Channel> tcpChannel,
+                       Class<? extends Channel> unixChannel) {
+        this.config = config;
+        this.group = group;
+        this.tcpChannel = tcpChannel;
+        this.unixChannel = unixChannel;
+    }
+
+    public Settings settings() {
+        return config.settings();
+    }
+
+    public SluiceConfig config() {
+        return config;
+    }
+
+    /** The pool for a client of {@code db} logged in as {@code clientUser}; created on first use. */
+    public Pool poolFor(DatabaseConfig db, String clientUser) {
+        String serverUser = db.user() != null ? db.user() : clientUser;
+        PoolKey key = new PoolKey(db.name().equals("*") ? db.dbname() : db.name(), serverUser);
+        synchronized (lock) {
+            return pools.computeIfAbsent(key, k -> new Pool(this, k, settingsFor(db, serverUser)));
+        }
+    }
+
+    private PoolSettings settingsFor(DatabaseConfig db, String user) {
+        Settings s = config.settings();
+        UserConfig u = config.users().get(user);
+        PoolMode mode = s.poolMode();
+        if (db.poolMode() != null) {
+            mode = db.poolMode();
+        }
+        if (u != null && u.poolMode() != null) {
+            mode = u.poolMode();
+        }
+        int poolSize = db.poolSize() != null ? db.poolSize() : s.defaultPoolSize();
+        int minPool = db.minPoolSize() != null ? db.minPoolSize() : s.minPoolSize();
+        int reserve = db.reservePoolSize() != null ? db.reservePoolSize() : s.reservePoolSize();
+        int maxDb = db.maxDbConnections() != null ? db.maxDbConnections() : s.maxDbConnections();
+        int maxUser = u != null && u.maxUserConnections() != null ? u.maxUserConnections() : s.maxUserConnections();
+        return new PoolSettings(mode, poolSize, Math.min(minPool, poolSize), reserve, maxDb, maxUser,
+                s.serverLifetime().toNanos(), s.serverIdleTimeout().toNanos());
+    }
+
+    public List<Pool> pools() {
+        synchronized (lock) {
+            return new ArrayList<>(pools.values());
+        }
+    }
+
+    // ---- leasing API used by client sessions ----
+
+    public ServerConnection acquire(Pool pool, ServerWaiter w) {
+        synchronized (lock) {
+            return pool.acquire(w);
+        }
+    }
+
+    public void cancelWait(Pool pool, ServerWaiter w) {
+        synchronized (lock) {
+            pool.cancelWait(w);
+        }
+    }
+
+    public void release(Pool pool, ServerConnection s) {
+        synchronized (lock) {
+            pool.release(s);
+        }
+    }
+
+    public void discard(Pool pool, ServerConnection s, DisconnectReason reason) {
+        synchronized (lock) {
+            pool.discard(s, reason);
+        }
+    }
+
+    // ---- opening connections ----
+
+    /** Opens connections for the pool's uncovered waiters while its own and the shared limits allow. */
+    void openForWaiters(Pool pool) {
+        while (pool.hasWaitersNotCovered() && canOpen(pool, System.nanoTime())) {
+            // Open on the loop of the waiter this connection will most likely serve, so both share a thread.
+            EventLoop loop = pool.uncoveredWaiterLoop();
+            open(pool, loop != null ? loop : group.next());
+        }
+    }
+
+    private boolean canOpen(Pool pool, long now) {
+        PoolSettings ps = pool.settings();
+        int limit = ps.poolSize();
+        if (ps.reservePoolSize() > 0
+                && pool.oldestWaitNanos(now) >= config.settings().reservePoolTimeout().toNanos()) {
+            limit += ps.reservePoolSize();
+        }
+        if (pool.serverCount() >= limit) {
+            return false;
+        }
+        if (ps.maxDbConnections() > 0 && countForDatabase(pool.key().database()) >= ps.maxDbConnections()) {
+            return evictIdle(pool, p -> p.key().database().equals(pool.key().database()));
+        }
+        if (ps.maxUserConnections() > 0 && countForUser(pool.key().user()) >= ps.maxUserConnections()) {
+            return evictIdle(pool, p -> p.key().user().equals(pool.key().user()));
+        }
+        return true;
+    }
+
+    /** At a shared cap, closes an idle server of a sibling pool so a waiting pool can open one. */
+    private boolean evictIdle(Pool needy, java.util.function.Predicate<Pool> sibling) {
+        for (Pool p : pools.values()) {
+            if (p != needy && sibling.test(p)) {
+                ServerConnection s = p.evictColdestIdle();
+                if (s != null) {
+                    log.info("evicting idle server {} of {} to make room for waiting clients of {}", s, p, needy);
+                    // Open the replacement only once the old one is really closed: the cap is a hard limit.
+                    s.channel().closeFuture().addListener(f -> {
+                        synchronized (lock) {
+                            p.evictionDone();
+                            serverGone(p);
+                        }
+                    });
+                    s.close(DisconnectReason.EVICTED);
+                    return false;
+                }
+            }
+        }
+        return false;
+    }
+
+    private int countForDatabase(String database) {
+        int n = 0;
+        for (Pool p : pools.values()) {
+            if (p.key().database().equals(database)) {
+                n += p.serverCount();
+            }
+        }
+        return n;
+    }
+
+    private int countForUser(String user) {
+        int n = 0;
+        for (Pool p : pools.values()) {
+            if (p.key().user().equals(user)) {
+                n += p.serverCount();
+            }
+        }
+        return n;
+    }
+
+    private void open(Pool pool, EventLoop loop) {
+        pool.connectStarted();
+        ServerLogin login = loginFor(pool);
+        Class<? extends Channel> cls = login.address() instanceof DomainSocketAddress ? unixChannel : tcpChannel;
+        if (cls == null) {
+            synchronized (lock) {
+                pool.connectFailed(new ServerLoginException(dev.sluice.protocol.ErrorResponse.fatal(
+                        dev.sluice.protocol.SqlState.FEATURE_NOT_SUPPORTED,
+                        "sluice: Unix-domain sockets to the server need the epoll transport, not available here")));
+            }
+            return;
+        }
+        ServerConnection.connect(loop, cls, login, pool).addListener(f -> {
+            synchronized (lock) {
+                if (f.isSuccess()) {
+                    ServerConnection s = (ServerConnection) f.getNow();
+                    s.setCloseListener(this::onServerClosed);
+                    log.debug("server connection {} ready for {}", s, pool);
+                    pool.connected(s);
+                } else {
+                    Throwable cause = f.cause();
+                    ServerLoginException e = cause instanceof ServerLoginException sle ? sle
+                            : new ServerLoginException(dev.sluice.protocol.ErrorResponse.fatal(
+                                    dev.sluice.protocol.SqlState.CONNECTION_FAILURE, "sluice: " + cause));
+                    log.warn("{}: opening a server connection failed: reason={} {}", pool,
+                            DisconnectReason.CONNECT_FAILED.code(), e.error().message());
+                    pool.connectFailed(e);
+                }
+            }
+        });
+    }
+
+    private void onServerClosed(ServerConnection s) {
+        synchronized (lock) {
+            ((Pool) s.poolTag()).closed(s);
+        }
+    }
+
+    ServerLogin loginFor(Pool pool) {
+        SluiceConfig cfg = config;
+        DatabaseConfig db = cfg.database(pool.key().database()).orElseThrow();
+        String user = pool.key().user();
+        StoredSecret secret = null;
+        if (db.user() != null && db.password() != null) {
+            secret = StoredSecret.parse(db.password());
+        } else if (cfg.authFile().containsKey(user)) {
+            secret = StoredSecret.parse(cfg.authFile().get(user));
+        }
+        String dbname = db.dbname() != null ? db.dbname() : pool.key().database();
+        String host = db.host() == null ? "127.0.0.1" : db.host();
+        SocketAddress address;
+        String description;
+        if (host.startsWith("/")) {
+            address = new DomainSocketAddress(host + "/.s.PGSQL." + db.port());
+            description = host + "/.s.PGSQL." + db.port() + "/" + dbname;
+        } else {
+            address = new InetSocketAddress(host, db.port());
+            description = host + ":" + db.port() + "/" + dbname;
+        }
+        return new ServerLogin(address, description, user, dbname, secret, pool.scramKeys(),
+                db.startupParameters(), cfg.settings().serverConnectTimeout(), cfg.settings().maxServerMessageSize());
+    }
+
+    // ---- events from pools ----
+
+    /** A server left a pool (closed or discarded): its slot may serve waiters here or in sibling pools. */
+    void serverGone(Pool pool) {
+        for (Pool p : pools.values()) {
+            if (p.waitingCount() > 0) {
+                openForWaiters(p);
+            }
+        }
+    }
+
+    /** A server went idle in {@code pool}: a sibling pool blocked by a shared cap may now evict it. */
+    void idleServerAvailable(Pool pool) {
+        if (pool.settings().maxDbConnections() <= 0 && pool.settings().maxUserConnections() <= 0) {
+            return;
+        }
+        for (Pool p : pools.values()) {
+            if (p != pool && p.waitingCount() > 0) {
+                openForWaiters(p);
+            }
+        }
+    }
+
+    // ---- housekeeping ----
+
+    /** Once a second: expire idle servers, keep min_pool_size, let reserve capacity kick in for long waits. */
+    public void startJanitor() {
+        group.scheduleAtFixedRate(this::janitor, 1, 1, TimeUnit.SECONDS);
+    }
+
+    private void janitor() {
+        try {
+            long now = System.nanoTime();
+            synchronized (lock) {
+                for (Pool p : pools.values()) {
+                    p.closeExpired(now);
+                    if (p.waitingCount() > 0) {
+                        openForWaiters(p);
+                    }
+                    while (p.serverCount() < p.settings().minPoolSize() && canOpen(p, now)) {
+                        open(p, group.next());
+                    }
+                }
+            }
+        } catch (RuntimeException e) {
+            log.error("pool janitor failed", e);
+        }
+    }
+
+    /** Closes every server connection (shutdown). */
+    public void closeAll() {
+        synchronized (lock) {
+            for (Pool p : pools.values()) {
+                for (ServerConnection s : p.idleServers()) {
+                    s.close(DisconnectReason.POOL_SHUTDOWN);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,16 @@
+package dev.sluice.pool;
+
+import dev.sluice.backend.ServerConnection;
+import dev.sluice.protocol.ErrorResponse;
+import io.netty.channel.EventLoop;
+
+/** Something queued for a server connection (a client session). Callbacks run on {@link #eventLoop()}. */
+public interface ServerWaiter {
+    EventLoop eventLoop();
+
+    /** A server was leased to this waiter; it now owns it and must hand it back through {@link Pool#release}. */
+    void serverLeased(ServerConnection server);
+
+    /** No server could be had (connect/login failure or timeout); the error says why. */
+    void serverUnavailable(ErrorResponse error);
+}

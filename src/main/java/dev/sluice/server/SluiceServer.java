@@ -1,0 +1,179 @@
+package dev.sluice.server;
+
+import dev.sluice.backend.ServerConnection;
+import dev.sluice.config.SluiceConfig;
+import dev.sluice.frontend.CancelRegistry;
+import dev.sluice.frontend.ClientSession;
+import dev.sluice.frontend.ProxyContext;
+import dev.sluice.pool.PoolManager;
+import dev.sluice.protocol.FrameDecoder;
+import dev.sluice.protocol.PgMessage;
+import dev.sluice.protocol.StartupPacket.CancelRequest;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import java.net.InetSocketAddress;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The running proxy: event loops (epoll when available), the client listener, the pools, the cancel
+ * registry and the once-a-second housekeeping. Composition root: everything is wired here, nowhere else.
+ */
+public final class SluiceServer implements ProxyContext, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(SluiceServer.class);
+
+    private final SluiceConfig config;
+    private final EventLoopGroup bossGroup;
+    private final EventLoopGroup workerGroup;
+    private final Class<? extends ServerChannel> serverChannelClass;
+    private final Class<? extends Channel> socketChannelClass;
+    private final PoolManager pools;
+    private final CancelRegistry cancelRegistry = new CancelRegistry();
+    private final Set<ClientSession> clients = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger clientCount = new AtomicInteger();
+    private Channel listener;
+
+    public SluiceServer(SluiceConfig config) {
+        this(config, Math.max(1, Runtime.getRuntime().availableProcessors()));
+    }
+
+    public SluiceServer(SluiceConfig config, int threads) {
+        this.config = config;
+        boolean epoll = Epoll.isAvailable();
+        if (epoll) {
+            bossGroup = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+            workerGroup = new MultiThreadIoEventLoopGroup(threads, EpollIoHandler.newFactory());
+            serverChannelClass = EpollServerSocketChannel.class;
+            socketChannelClass = EpollSocketChannel.class;
+        } else {
+            bossGroup = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+            workerGroup = new MultiThreadIoEventLoopGroup(threads, NioIoHandler.newFactory());
+            serverChannelClass = NioServerSocketChannel.class;
+            socketChannelClass = NioSocketChannel.class;
+        }
+        pools = new PoolManager(config, workerGroup, socketChannelClass, epoll ? EpollDomainSocketChannel.class : null);
+    }
+
+    /** Binds the listener; returns the port (useful with listen_port = 0 in tests). */
+    public int start() throws InterruptedException {
+        var s = config.settings();
+        ServerBootstrap b = new ServerBootstrap()
+                .group(bossGroup, workerGroup)
+                .channel(serverChannelClass)
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.SO_KEEPALIVE, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast("frames", new FrameDecoder(true, s.maxStartupPacketSize(),
+                                s.maxClientMessageSize()));
+                        ch.pipeline().addLast("session", new ClientSession(SluiceServer.this));
+                    }
+                });
+        String addr = s.listenAddr();
+        InetSocketAddress bind = (addr == null || addr.equals("*") || addr.isBlank())
+                ? new InetSocketAddress(s.listenPort()) : new InetSocketAddress(addr, s.listenPort());
+        listener = b.bind(bind).sync().channel();
+        pools.startJanitor();
+        workerGroup.scheduleAtFixedRate(this::checkClientTimeouts, 1, 1, TimeUnit.SECONDS);
+        int port = ((InetSocketAddress) listener.localAddress()).getPort();
+        log.info("sluice listening on {}:{} ({} worker threads, {})", bind.getHostString(), port,
+                workerGroup instanceof MultiThreadIoEventLoopGroup m ? m.executorCount() : -1,
+                Epoll.isAvailable() ? "epoll" : "nio");
+        return port;
+    }
+
+    public int port() {
+        return ((InetSocketAddress) listener.localAddress()).getPort();
+    }
+
+    private void checkClientTimeouts() {
+        long now = System.nanoTime();
+        for (ClientSession c : clients) {
+            c.eventLoop().execute(() -> c.checkTimeouts(now));
+        }
+    }
+
+    @Override
+    public SluiceConfig config() {
+        return config;
+    }
+
+    @Override
+    public PoolManager pools() {
+        return pools;
+    }
+
+    @Override
+    public CancelRegistry cancelRegistry() {
+        return cancelRegistry;
+    }
+
+    @Override
+    public void clientOpened(ClientSession session) {
+        clients.add(session);
+        clientCount.incrementAndGet();
+    }
+
+    @Override
+    public void clientClosed(ClientSession session) {
+        if (clients.remove(session)) {
+            clientCount.decrementAndGet();
+        }
+    }
+
+    @Override
+    public int clientCount() {
+        return clientCount.get();
+    }
+
+    @Override
+    public void sendCancel(ServerConnection server, EventLoop loop) {
+        CancelRequest req = new CancelRequest(server.backendKey().processId(), server.backendKey().secretKey());
+        Class<? extends Channel> cls = server.channel().getClass();
+        new Bootstrap().group(loop).channel(cls).handler(new ChannelInboundHandlerAdapter())
+                .connect(server.login().address())
+                .addListener((ChannelFutureListener) f -> {
+                    if (f.isSuccess()) {
+                        f.channel().writeAndFlush(PgMessage.encodeAll(f.channel().alloc(), req))
+                                .addListener(ChannelFutureListener.CLOSE);
+                    } else {
+                        log.warn("could not forward cancel request to {}: {}", server, f.cause().toString());
+                    }
+                });
+    }
+
+    @Override
+    public void close() {
+        if (listener != null) {
+            listener.close().syncUninterruptibly();
+        }
+        pools.closeAll();
+        bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+        workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+}
