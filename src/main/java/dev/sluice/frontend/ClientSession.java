@@ -90,6 +90,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     /** No server could be had for an extended-protocol batch: swallow messages until Sync, like PostgreSQL. */
     private boolean discardUntilSync;
     private boolean serverSentFatal;
+    /** When the oldest reply still owed was requested (for query_timeout). */
+    private long queryStartNanos;
     private volatile long lastActivityNanos = System.nanoTime();
     private long connectedAtNanos = System.nanoTime();
     private ScheduledFuture<?> loginTimer;
@@ -411,6 +413,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     /** Sends one client frame to the linked server, keeping the count of replies still owed. */
     private void forward(ByteBuf frame) {
         byte type = frame.getByte(frame.readerIndex());
+        if (outstanding == 0 && (type == MessageType.QUERY || type == MessageType.FUNCTION_CALL
+                || type == MessageType.SYNC)) {
+            queryStartNanos = System.nanoTime();
+        }
         switch (type) {
             case MessageType.QUERY, MessageType.FUNCTION_CALL -> outstanding++;
             case MessageType.SYNC -> {
@@ -697,6 +703,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return;
         }
         Settings st = proxy.settings();
+        if (server != null && outstanding > 0 && !st.queryTimeout().isZero()
+                && now - queryStartNanos > st.queryTimeout().toNanos()) {
+            // Like PgBouncer: the client is told and disconnected; its server, mid-query, is closed, not reused.
+            fatal(ErrorResponse.fatal(SqlState.QUERY_CANCELED, "sluice: closed: query ran longer than "
+                    + st.queryTimeout().toSeconds() + "s (query_timeout)"), DisconnectReason.QUERY_TIMEOUT);
+            return;
+        }
         if (server != null && outstanding == 0 && !syncing && txnStatus != ReadyForQuery.IDLE
                 && !st.idleTransactionTimeout().isZero() && now - lastActivityNanos > st.idleTransactionTimeout().toNanos()) {
             fatal(ErrorResponse.fatal(SqlState.IDLE_IN_TRANSACTION_SESSION_TIMEOUT,

@@ -53,7 +53,7 @@ public final class SluiceServer implements ProxyContext, AutoCloseable {
     private final CancelRegistry cancelRegistry = new CancelRegistry();
     private final Set<ClientSession> clients = ConcurrentHashMap.newKeySet();
     private final AtomicInteger clientCount = new AtomicInteger();
-    private Channel listener;
+    private final java.util.List<Channel> listeners = new java.util.ArrayList<>();
 
     public SluiceServer(SluiceConfig config) {
         this(config, Math.max(1, Runtime.getRuntime().availableProcessors()));
@@ -94,21 +94,29 @@ public final class SluiceServer implements ProxyContext, AutoCloseable {
                         ch.pipeline().addLast("session", new ClientSession(SluiceServer.this));
                     }
                 });
-        String addr = s.listenAddr();
-        InetSocketAddress bind = (addr == null || addr.equals("*") || addr.isBlank())
-                ? new InetSocketAddress(s.listenPort()) : new InetSocketAddress(addr, s.listenPort());
-        listener = b.bind(bind).sync().channel();
+        // listen_addr may list several addresses (PgBouncer syntax); "*" means every address.
+        int port = s.listenPort();
+        for (String raw : (s.listenAddr() == null ? "*" : s.listenAddr()).split(",")) {
+            String addr = raw.trim();
+            InetSocketAddress bind = (addr.equals("*") || addr.isEmpty())
+                    ? new InetSocketAddress(port) : new InetSocketAddress(addr, port);
+            Channel ch = b.bind(bind).sync().channel();
+            listeners.add(ch);
+            port = ((InetSocketAddress) ch.localAddress()).getPort(); // with listen_port = 0, all share the first
+            log.info("sluice listening on {}:{} ({} worker threads, {})", bind.getHostString(), port,
+                    workerGroup instanceof MultiThreadIoEventLoopGroup m ? m.executorCount() : -1,
+                    Epoll.isAvailable() ? "epoll" : "nio");
+        }
         pools.startJanitor();
         workerGroup.scheduleAtFixedRate(this::checkClientTimeouts, 1, 1, TimeUnit.SECONDS);
-        int port = ((InetSocketAddress) listener.localAddress()).getPort();
-        log.info("sluice listening on {}:{} ({} worker threads, {})", bind.getHostString(), port,
-                workerGroup instanceof MultiThreadIoEventLoopGroup m ? m.executorCount() : -1,
-                Epoll.isAvailable() ? "epoll" : "nio");
+        if (!s.adminUsers().isEmpty() || !s.statsUsers().isEmpty()) {
+            log.warn("admin_users/stats_users are set, but the admin console is not available in this version yet");
+        }
         return port;
     }
 
     public int port() {
-        return ((InetSocketAddress) listener.localAddress()).getPort();
+        return ((InetSocketAddress) listeners.get(0).localAddress()).getPort();
     }
 
     private void checkClientTimeouts() {
@@ -169,8 +177,8 @@ public final class SluiceServer implements ProxyContext, AutoCloseable {
 
     @Override
     public void close() {
-        if (listener != null) {
-            listener.close().syncUninterruptibly();
+        for (Channel l : listeners) {
+            l.close().syncUninterruptibly();
         }
         pools.closeAll();
         bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS);
