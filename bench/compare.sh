@@ -1,0 +1,604 @@
+#!/usr/bin/env bash
+# bench/compare.sh: pgbench against direct PostgreSQL, PgBouncer and Sluice, in one run, with the
+# same pool size, on a private throwaway PostgreSQL cluster. Everything listens on 127.0.0.1 only.
+#
+# Scenarios (each run against direct PostgreSQL, then PgBouncer, then Sluice):
+#   select-only, 10 clients          pgbench -S -c 10
+#   select-only, 50 clients          pgbench -S -c 50
+#   select-only, reconnect per txn   pgbench -S -C -c 20
+#
+# Passes (exit 0) only if every pgbench run exited 0, reported "number of failed transactions: 0",
+# processed at least one transaction and printed no error; otherwise exits 1 and prints (and saves)
+# the pgbench error output and the proxy log lines of the failed runs. Setup problems exit 2.
+#
+# Usage: bench/compare.sh [--quick] [--no-record] [--keep] [-h]
+#   --quick      5-second runs (DURATION=5) and a 2-second warm-up
+#   --no-record  do not append the result to docs/benchmarks.md
+#   --keep       keep the temp dir (cluster, configs, logs, pgbench output) for inspection
+# Environment:
+#   DURATION=15  seconds per measured pgbench run     WARMUP=5   seconds of unmeasured warm-up per target
+#   POOL=20      default_pool_size of both proxies    SCALE=10   pgbench -i scale factor
+#   JOBS=2       pgbench -j threads                   SLUICE_JAR=<repo>/target/sluice.jar
+#   PG_PORT=55432 PGB_PORT=56432 SLUICE_PORT=57432 (the next free port is used if one is taken)
+#   JAVA_OPTS    extra JVM options for Sluice         DOC=<repo>/docs/benchmarks.md
+#
+# Needs root on a fresh Debian 12 (it apt-get installs postgresql-15 and pgbouncer if missing and runs
+# PostgreSQL, PgBouncer and Sluice as the `postgres` user). As a non-root user with the packages already
+# installed it runs everything as that user.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# The command line as typed, with the overrides that were set, for the record.
+CMDLINE="bench/compare.sh${*:+ $*}"
+for v in SLUICE_JAR JAVA_OPTS JOBS SCALE WARMUP POOL DURATION; do
+    if [[ -n "${!v+x}" ]]; then CMDLINE="$v=${!v} $CMDLINE"; fi
+done
+
+DURATION=${DURATION:-15}
+WARMUP=${WARMUP:-5}
+POOL=${POOL:-20}
+SCALE=${SCALE:-10}
+JOBS=${JOBS:-2}
+PG_PORT=${PG_PORT:-55432}
+PGB_PORT=${PGB_PORT:-56432}
+SLUICE_PORT=${SLUICE_PORT:-57432}
+SLUICE_JAR=${SLUICE_JAR:-$REPO/target/sluice.jar}
+DOC=${DOC:-$REPO/docs/benchmarks.md}
+JAVA_OPTS=${JAVA_OPTS:-}
+RECORD=1
+KEEP=0
+QUICK=0
+
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --quick) QUICK=1 ;;
+        --no-record) RECORD=0 ;;
+        --keep) KEEP=1 ;;
+        -h | --help) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"; exit 0 ;;
+        *) echo "compare.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
+    esac
+    shift
+done
+if [[ $QUICK == 1 ]]; then
+    DURATION=5
+    WARMUP=2
+fi
+for v in DURATION WARMUP POOL SCALE JOBS PG_PORT PGB_PORT SLUICE_PORT; do
+    if ! [[ "${!v}" =~ ^[0-9]+$ ]]; then echo "compare.sh: $v must be a number, got '${!v}'" >&2; exit 2; fi
+done
+
+PGBIN=/usr/lib/postgresql/15/bin
+DB=bench
+DBUSER=bench
+CLK_TCK=$(getconf CLK_TCK)
+STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+FAIL_REPORT=/tmp/sluice-bench-failures-$STAMP.txt
+
+log() { printf '[compare %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 2; }
+
+# ---------------------------------------------------------------------------------------------------
+# Packages
+# ---------------------------------------------------------------------------------------------------
+APT_UPDATED=0
+INSTALLED_BY_US=()
+apt_install() {
+    [[ $EUID == 0 ]] || die "missing packages ($*) and not root; install them or run as root"
+    if [[ $APT_UPDATED == 0 ]]; then
+        log "apt-get update"
+        DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
+        APT_UPDATED=1
+    fi
+    log "apt-get install -y $*"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null
+    INSTALLED_BY_US+=("$@")
+}
+
+ensure_packages() {
+    local want=()
+    [[ -x $PGBIN/postgres && -x $PGBIN/pgbench && -x $PGBIN/initdb && -x $PGBIN/psql ]] || want+=(postgresql-15)
+    command -v pgbouncer >/dev/null || [[ -x /usr/sbin/pgbouncer ]] || want+=(pgbouncer)
+    command -v java >/dev/null || want+=(openjdk-17-jre-headless)
+    command -v timeout >/dev/null || want+=(coreutils)
+    if [[ $EUID == 0 ]] && ! command -v setpriv >/dev/null; then want+=(util-linux); fi
+    if [[ ${#want[@]} -gt 0 ]]; then apt_install "${want[@]}"; fi
+    PGBOUNCER=$(command -v pgbouncer || echo /usr/sbin/pgbouncer)
+    JAVA=$(command -v java)
+}
+
+# The packages start their own daemons (the postgresql@15-main cluster on 5432, pgbouncer on 6432) where
+# the init system lets them. Stop those only if this script installed the package just now; they are
+# idle and on other ports anyway, so a machine's own services are left alone.
+stop_packaged_daemons() {
+    local p
+    for p in "${INSTALLED_BY_US[@]}"; do
+        case "$p" in
+            pgbouncer)
+                if command -v systemctl >/dev/null && systemctl is-active --quiet pgbouncer 2>/dev/null; then
+                    log "stopping the packaged pgbouncer service"; systemctl stop pgbouncer || true
+                elif [[ -x /etc/init.d/pgbouncer ]]; then
+                    /etc/init.d/pgbouncer stop >/dev/null 2>&1 || true
+                fi ;;
+            postgresql-15)
+                if command -v pg_ctlcluster >/dev/null && pg_lsclusters -h 2>/dev/null | grep -q '^15 *main .*online'; then
+                    log "stopping the packaged PostgreSQL 15 main cluster"; pg_ctlcluster 15 main stop || true
+                fi ;;
+        esac
+    done
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Processes: everything we start is tracked by PID and stopped by PID in cleanup.
+# ---------------------------------------------------------------------------------------------------
+TMP=""
+PGB_PID=""
+SLUICE_PID=""
+PG_STARTED=0
+
+# Run a command as the unprivileged user: setpriv execs (no extra process), so $! of
+# `as_user cmd &` is the daemon's own PID, which is what /proc/PID/stat is read from.
+as_user() {
+    if [[ $EUID == 0 ]]; then
+        setpriv --reuid=postgres --regid=postgres --init-groups --reset-env -- "$@"
+    else
+        "$@"
+    fi
+}
+
+# shellcheck disable=SC2317 # called from the EXIT trap
+stop_pid() { # name pid
+    local name=$1 pid=$2 i
+    [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 100; i++)); do
+        kill -0 "$pid" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    log "$name (pid $pid) did not stop on SIGTERM within 10s; sending SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+}
+
+# shellcheck disable=SC2317 # the EXIT trap
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    set +e
+    stop_pid sluice "$SLUICE_PID"
+    stop_pid pgbouncer "$PGB_PID"
+    if [[ $PG_STARTED == 1 ]]; then
+        as_user "$PGBIN/pg_ctl" -D "$TMP/pgdata" -m fast -w -t 30 stop >/dev/null 2>&1 ||
+            { [[ -f $TMP/pgdata/postmaster.pid ]] && kill -KILL "$(head -1 "$TMP/pgdata/postmaster.pid")" 2>/dev/null; }
+    fi
+    if [[ -n "$TMP" && -d "$TMP" ]]; then
+        if [[ $KEEP == 1 ]]; then log "kept $TMP"; else rm -rf "$TMP"; fi
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+free_port() { # first port >= $1 that nothing on 127.0.0.1 listens on
+    local p=$1
+    while port_in_use "$p"; do p=$((p + 1)); done
+    echo "$p"
+}
+
+psql_q() { # port sql
+    PGCONNECT_TIMEOUT=3 "$PGBIN/psql" -X -h 127.0.0.1 -p "$1" -U "$DBUSER" -d "$DB" -Atqc "$2"
+}
+
+wait_ready() { # name port pid logfile
+    local name=$1 port=$2 pid=$3 logf=$4 i
+    for ((i = 0; i < 120; i++)); do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            log "$name exited during startup; its log:"; tail -n 40 "$logf" >&2 || true
+            die "$name did not start"
+        fi
+        if [[ "$(psql_q "$port" 'select 1' 2>/dev/null)" == 1 ]]; then return 0; fi
+        sleep 0.5
+    done
+    tail -n 40 "$logf" >&2 || true
+    die "$name does not answer 'select 1' on 127.0.0.1:$port after 60s"
+}
+
+proc_ticks() { # utime+stime of a process (all its threads), in clock ticks
+    # Strip "pid (comm) " first: comm may contain spaces; then utime/stime are fields 12 and 13.
+    awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo ""
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Setup
+# ---------------------------------------------------------------------------------------------------
+[[ $EUID == 0 ]] || log "not root: running PostgreSQL, PgBouncer and Sluice as $(id -un)"
+ensure_packages
+stop_packaged_daemons
+if [[ $EUID == 0 ]]; then id postgres >/dev/null 2>&1 || die "no 'postgres' user (postgresql-15 creates it)"; fi
+
+TMP=$(mktemp -d /tmp/sluice-bench.XXXXXX)
+chmod 755 "$TMP"
+mkdir -p "$TMP/runs"
+
+# Sluice jar: copied into the temp dir so a rebuild of target/ during the run cannot change it.
+JAR_ORIGIN=""
+if [[ ! -f "$SLUICE_JAR" ]]; then
+    log "$SLUICE_JAR is missing: building the committed HEAD in a private clone ($TMP/src)"
+    command -v mvn >/dev/null || apt_install maven openjdk-17-jdk-headless
+    command -v git >/dev/null || apt_install git
+    git clone -q "$REPO" "$TMP/src"
+    (cd "$TMP/src" && mvn -B -q -DskipTests package) >"$TMP/build.log" 2>&1 ||
+        { tail -n 40 "$TMP/build.log" >&2; die "mvn package failed"; }
+    SLUICE_JAR=$TMP/src/target/sluice.jar
+    JAR_ORIGIN="built from HEAD by compare.sh"
+else
+    JAR_ORIGIN="$(realpath --relative-to="$REPO" "$SLUICE_JAR" 2>/dev/null || echo "$SLUICE_JAR"), built $(date -u -r "$SLUICE_JAR" '+%Y-%m-%d %H:%M UTC')"
+fi
+cp "$SLUICE_JAR" "$TMP/sluice.jar"
+JAR_SHA=$(sha256sum "$TMP/sluice.jar" | cut -c1-12)
+[[ -d "$TMP/src" ]] && rm -rf "$TMP/src"
+[[ $EUID == 0 ]] && chown -R postgres:postgres "$TMP"
+
+PG_PORT=$(free_port "$PG_PORT")
+PGB_PORT=$(free_port "$PGB_PORT")
+[[ $PGB_PORT == "$PG_PORT" ]] && PGB_PORT=$(free_port $((PG_PORT + 1)))
+SLUICE_PORT=$(free_port "$SLUICE_PORT")
+while [[ $SLUICE_PORT == "$PG_PORT" || $SLUICE_PORT == "$PGB_PORT" ]]; do SLUICE_PORT=$(free_port $((SLUICE_PORT + 1))); done
+log "temp dir $TMP; ports: postgres $PG_PORT, pgbouncer $PGB_PORT, sluice $SLUICE_PORT"
+
+# --- PostgreSQL: a private cluster, trust auth on 127.0.0.1, socket in the temp dir -----------------
+log "initdb"
+as_user "$PGBIN/initdb" -D "$TMP/pgdata" -U postgres -A trust -E UTF8 --no-sync >"$TMP/initdb.log" 2>&1 ||
+    { cat "$TMP/initdb.log" >&2; die "initdb failed"; }
+cat >>"$TMP/pgdata/postgresql.conf" <<EOF
+
+# --- bench/compare.sh (throwaway benchmark cluster) ---
+listen_addresses = '127.0.0.1'
+port = $PG_PORT
+unix_socket_directories = '$TMP'
+max_connections = 200
+shared_buffers = 256MB
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+EOF
+cat >"$TMP/pgdata/pg_hba.conf" <<EOF
+# bench/compare.sh: trust, for benchmarking only (nothing but 127.0.0.1 and the private socket)
+local all all trust
+host  all all 127.0.0.1/32 trust
+EOF
+log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
+as_user "$PGBIN/pg_ctl" -D "$TMP/pgdata" -l "$TMP/postgres.log" -w -t 60 start >/dev/null ||
+    { tail -n 40 "$TMP/postgres.log" >&2; die "PostgreSQL did not start"; }
+PG_STARTED=1
+PGCONNECT_TIMEOUT=5 "$PGBIN/psql" -X -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres \
+    -c "CREATE ROLE $DBUSER LOGIN" -c "CREATE DATABASE $DB OWNER $DBUSER" >/dev/null
+log "pgbench -i -s $SCALE (directly, once)"
+"$PGBIN/pgbench" -i -q -s "$SCALE" -h 127.0.0.1 -p "$PG_PORT" -U "$DBUSER" "$DB" >"$TMP/pgbench-init.log" 2>&1 ||
+    { cat "$TMP/pgbench-init.log" >&2; die "pgbench -i failed"; }
+
+# --- Proxies: the same pool settings; connection logging off in both --------------------------------
+printf '"%s" ""\n' "$DBUSER" >"$TMP/userlist.txt"
+cat >"$TMP/pgbouncer.ini" <<EOF
+[databases]
+$DB = host=127.0.0.1 port=$PG_PORT dbname=$DB
+
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $PGB_PORT
+unix_socket_dir =
+auth_type = trust
+auth_file = $TMP/userlist.txt
+pool_mode = transaction
+default_pool_size = $POOL
+max_client_conn = 1000
+logfile = $TMP/pgbouncer.log
+pidfile = $TMP/pgbouncer.pid
+log_connections = 0
+log_disconnections = 0
+EOF
+cat >"$TMP/sluice.ini" <<EOF
+[databases]
+$DB = host=127.0.0.1 port=$PG_PORT dbname=$DB
+
+[sluice]
+listen_addr = 127.0.0.1
+listen_port = $SLUICE_PORT
+auth_type = trust
+auth_file = $TMP/userlist.txt
+pool_mode = transaction
+default_pool_size = $POOL
+max_client_conn = 1000
+log_connections = 0
+log_disconnections = 0
+EOF
+[[ $EUID == 0 ]] && chown postgres:postgres "$TMP"/*.ini "$TMP/userlist.txt"
+
+log "starting PgBouncer on 127.0.0.1:$PGB_PORT"
+# Foreground (no -d): $! is pgbouncer itself. Its own log goes to logfile; stderr is kept too.
+as_user "$PGBOUNCER" "$TMP/pgbouncer.ini" >"$TMP/pgbouncer.stderr" 2>&1 &
+PGB_PID=$!
+wait_ready PgBouncer "$PGB_PORT" "$PGB_PID" "$TMP/pgbouncer.log"
+
+log "java -jar sluice.jar check-config sluice.ini"
+# shellcheck disable=SC2086 # JAVA_OPTS is a list of options
+as_user "$JAVA" $JAVA_OPTS -jar "$TMP/sluice.jar" check-config "$TMP/sluice.ini" >"$TMP/check-config.log" 2>&1 ||
+    { cat "$TMP/check-config.log" >&2; die "sluice check-config rejected the generated sluice.ini"; }
+log "starting Sluice on 127.0.0.1:$SLUICE_PORT"
+# shellcheck disable=SC2086
+as_user "$JAVA" $JAVA_OPTS -jar "$TMP/sluice.jar" run "$TMP/sluice.ini" >"$TMP/sluice.log" 2>&1 &
+SLUICE_PID=$!
+wait_ready Sluice "$SLUICE_PORT" "$SLUICE_PID" "$TMP/sluice.log"
+
+# ---------------------------------------------------------------------------------------------------
+# Runs
+# ---------------------------------------------------------------------------------------------------
+TARGETS=(direct pgbouncer sluice)
+declare -A PORT=([direct]=$PG_PORT [pgbouncer]=$PGB_PORT [sluice]=$SLUICE_PORT)
+declare -A PID=([direct]="" [pgbouncer]=$PGB_PID [sluice]=$SLUICE_PID)
+declare -A PLOG=([direct]=$TMP/postgres.log [pgbouncer]=$TMP/pgbouncer.log [sluice]=$TMP/sluice.log)
+
+SCEN_IDS=(select-c10 select-c50 connect-c20)
+declare -A SCEN_NAME=([select-c10]="select-only, 10 clients" [select-c50]="select-only, 50 clients"
+    [connect-c20]="select-only + reconnect per txn (-C), 20 clients")
+declare -A SCEN_ARGS=([select-c10]="-S -c 10" [select-c50]="-S -c 50" [connect-c20]="-S -C -c 20")
+
+declare -A TPS FAILED CPU STATUS
+FAILURES=()
+: >"$TMP/failures.txt"
+
+pgbench_cmd() { # port duration scenario-args...
+    local port=$1 dur=$2
+    shift 2
+    echo "$PGBIN/pgbench -h 127.0.0.1 -p $port -U $DBUSER -n -M simple -j $JOBS -T $dur $* $DB"
+}
+
+# run_one key target duration scenario-args: runs pgbench, checks it, records into the arrays.
+run_one() {
+    local key=$1 target=$2 dur=$3 sargs=$4
+    local port=${PORT[$target]} pid=${PID[$target]} plog=${PLOG[$target]}
+    local out=$TMP/runs/$key-$target.out err=$TMP/runs/$key-$target.err
+    local cmd rc=0 t0="" t1="" tps txns failed problems=() log_from
+    cmd=$(pgbench_cmd "$port" "$dur" "$sargs")
+    if [[ -n "$pid" ]] && ! kill -0 "$pid" 2>/dev/null; then
+        STATUS[$key/$target]="DOWN"
+        FAILURES+=("$key/$target: $target is not running (it exited earlier)")
+        log "  $target: SKIPPED, the process is gone"
+        return 0
+    fi
+    log_from=$(($(wc -l <"$plog" 2>/dev/null || echo 0) + 1))
+    [[ -n "$pid" ]] && t0=$(proc_ticks "$pid")
+    # shellcheck disable=SC2086 # cmd is a plain word list
+    PGCONNECT_TIMEOUT=10 timeout -k 10 $((dur + 60)) $cmd >"$out" 2>"$err" || rc=$?
+    [[ -n "$pid" ]] && t1=$(proc_ticks "$pid")
+
+    tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$out" | head -n 1)
+    txns=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$out" | head -n 1)
+    failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$out" | head -n 1)
+
+    [[ $rc == 124 || $rc == 137 ]] && problems+=("pgbench did not finish within $((dur + 60))s (timeout; hang?)")
+    [[ $rc != 0 && $rc != 124 && $rc != 137 ]] && problems+=("pgbench exited with status $rc")
+    [[ -z "$tps" ]] && problems+=("no 'tps =' line in pgbench output")
+    [[ -z "$txns" || "$txns" == 0 ]] && problems+=("processed ${txns:-no} transactions")
+    if [[ -z "$failed" ]]; then problems+=("no 'number of failed transactions' line in pgbench output")
+    elif [[ "$failed" != 0 ]]; then problems+=("$failed failed transactions"); fi
+    if grep -qiE 'error|abort|fatal|could not|timeout|closed' "$err"; then
+        problems+=("pgbench printed errors: $(grep -ciE 'error|abort|fatal|could not|timeout|closed' "$err") lines")
+    fi
+    if [[ -n "$pid" ]] && ! kill -0 "$pid" 2>/dev/null; then problems+=("$target exited during the run"); fi
+
+    TPS[$key/$target]=${tps:-}
+    FAILED[$key/$target]=${failed:-?}
+    if [[ -n "$t0" && -n "$t1" && -n "$txns" && "$txns" -gt 0 ]]; then
+        CPU[$key/$target]=$(awk -v a="$t0" -v b="$t1" -v hz="$CLK_TCK" -v n="$txns" 'BEGIN { printf "%.1f", (b - a) / hz * 1e6 / n }')
+    else
+        CPU[$key/$target]=""
+    fi
+
+    if [[ ${#problems[@]} == 0 ]]; then
+        STATUS[$key/$target]=OK
+        log "  $target: tps ${tps}, ${txns} txns, failed ${failed}${CPU[$key/$target]:+, proxy CPU ${CPU[$key/$target]} us/txn}"
+        return 0
+    fi
+    STATUS[$key/$target]=FAIL
+    local summary
+    summary=$(IFS='; '; echo "${problems[*]}")
+    FAILURES+=("$key/$target: $summary")
+    log "  $target: FAILED: $summary"
+    {
+        echo "=== FAILED: $key via $target ==="
+        echo "command: PGCONNECT_TIMEOUT=10 timeout -k 10 $((dur + 60)) $cmd"
+        echo "exit status: $rc"
+        echo "problems: $summary"
+        echo "--- pgbench stderr ($(wc -l <"$err") lines; first 30, last 10) ---"
+        head -n 30 "$err"
+        if [[ $(wc -l <"$err") -gt 40 ]]; then echo "..."; tail -n 10 "$err"; fi
+        echo "--- pgbench stdout ---"
+        cat "$out"
+        echo "--- $target log lines written during the run ($plog; first 60, last 20) ---"
+        tail -n "+$log_from" "$plog" 2>/dev/null | head -n 60
+        if [[ $(tail -n "+$log_from" "$plog" 2>/dev/null | wc -l) -gt 80 ]]; then
+            echo "..."; tail -n "+$log_from" "$plog" | tail -n 20
+        fi
+        if [[ $target != direct ]]; then
+            echo "--- PostgreSQL log lines (last 20) ---"
+            tail -n 20 "$TMP/postgres.log"
+        fi
+        echo
+    } >>"$TMP/failures.txt"
+}
+
+LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
+log "load average before the runs: $LOADAVG"
+if [[ $WARMUP -gt 0 ]]; then
+    log "warm-up (not measured, but checked): select-only, 10 clients, ${WARMUP}s per target"
+    for t in "${TARGETS[@]}"; do run_one warmup "$t" "$WARMUP" "-S -c 10"; done
+fi
+for s in "${SCEN_IDS[@]}"; do
+    log "${SCEN_NAME[$s]}: ${DURATION}s per target"
+    for t in "${TARGETS[@]}"; do
+        run_one "$s" "$t" "$DURATION" "${SCEN_ARGS[$s]}"
+        sleep 1
+    done
+done
+
+# ---------------------------------------------------------------------------------------------------
+# Report
+# ---------------------------------------------------------------------------------------------------
+ratio() { # a b -> a/b with 2 decimals, or n/a
+    if [[ -n "$1" && -n "$2" ]]; then awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; else echo "n/a"; fi
+}
+cell_tps() { # key target
+    local k=$1/$2
+    case "${STATUS[$k]:-}" in
+        OK) awk -v x="${TPS[$k]}" 'BEGIN { printf "%.0f", x }' ;;
+        DOWN) echo "DOWN" ;;
+        *) if [[ -n "${TPS[$k]:-}" ]]; then awk -v x="${TPS[$k]}" 'BEGIN { printf "%.0f FAIL", x }'; else echo "FAIL"; fi ;;
+    esac
+}
+cell_failed() { # key: failed txns of direct/pgbouncer/sluice, ERR where the run failed otherwise
+    local k=$1 t out=()
+    for t in "${TARGETS[@]}"; do
+        if [[ "${STATUS[$k/$t]:-}" == OK ]]; then out+=("${FAILED[$k/$t]}")
+        elif [[ "${FAILED[$k/$t]:-?}" =~ ^[1-9] ]]; then out+=("${FAILED[$k/$t]}")
+        else out+=("ERR"); fi
+    done
+    (IFS=/; echo "${out[*]}")
+}
+
+HEADERS=("scenario" "direct tps" "pgbouncer tps" "sluice tps" "sluice/pgbouncer" "sluice/direct"
+    "pgbouncer/direct" "pgbouncer CPU µs/txn" "sluice CPU µs/txn" "failed txns (d/p/s)")
+ROWS=()
+for s in "${SCEN_IDS[@]}"; do
+    row=("${SCEN_NAME[$s]}" "$(cell_tps "$s" direct)" "$(cell_tps "$s" pgbouncer)" "$(cell_tps "$s" sluice)"
+        "$(ratio "${TPS[$s/sluice]:-}" "${TPS[$s/pgbouncer]:-}")" "$(ratio "${TPS[$s/sluice]:-}" "${TPS[$s/direct]:-}")"
+        "$(ratio "${TPS[$s/pgbouncer]:-}" "${TPS[$s/direct]:-}")" "${CPU[$s/pgbouncer]:-n/a}" "${CPU[$s/sluice]:-n/a}"
+        "$(cell_failed "$s")")
+    ROWS+=("$(IFS=$'\t'; echo "${row[*]}")")
+done
+
+plain_table() {
+    { (IFS=$'\t'; echo "${HEADERS[*]}"); printf '%s\n' "${ROWS[@]}"; } |
+        awk -F'\t' '{ for (i = 1; i <= NF; i++) { c[NR, i] = $i; l = length($i); if (l > w[i]) w[i] = l } n = NR; nf = NF }
+            END { for (r = 1; r <= n; r++) { line = ""
+                      for (i = 1; i <= nf; i++) line = line sprintf(i == 1 ? "%-*s" : " | %*s", w[i], c[r, i])
+                      print line
+                      if (r == 1) { s = ""; for (i = 1; i <= nf; i++) { d = sprintf("%*s", w[i], ""); gsub(/ /, "-", d); s = s (i == 1 ? "" : "-+-") d } print s } } }'
+}
+md_table() {
+    (IFS=$'\t'; echo "${HEADERS[*]}") | awk -F'\t' '{ s = "|"; t = "|"; for (i = 1; i <= NF; i++) { s = s " " $i " |"; t = t (i == 1 ? " --- |" : " ---: |") } print s; print t }'
+    printf '%s\n' "${ROWS[@]}" | awk -F'\t' '{ s = "|"; for (i = 1; i <= NF; i++) s = s " " $i " |"; print s }'
+}
+
+if [[ ${#FAILURES[@]} == 0 ]]; then RESULT="PASS: every run finished with 0 failed transactions and no errors"
+else RESULT="FAIL: ${#FAILURES[@]} run(s) failed"; fi
+
+GIT_COMMIT=$(git -C "$REPO" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+if [[ $GIT_COMMIT != unknown ]] && [[ -n "$(git -C "$REPO" status --porcelain --untracked-files=no 2>/dev/null)" ]]; then
+    GIT_COMMIT="$GIT_COMMIT (working tree has uncommitted changes)"
+fi
+CPU_MODEL=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+RAM=$(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
+OS=$(sed -n 's/^PRETTY_NAME="\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' /etc/os-release 2>/dev/null || true)
+PG_VERSION=$("$PGBIN/postgres" --version)
+PGB_VERSION=$("$PGBOUNCER" --version 2>&1 | head -n 1)
+JAVA_VERSION=$("$JAVA" -version 2>&1 | head -n 1)
+DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
+
+echo
+echo "Sluice vs PgBouncer vs direct PostgreSQL: pgbench, ${DURATION}s per run, -j $JOBS, pool size $POOL, scale $SCALE"
+plain_table
+echo
+echo "$RESULT"
+echo "commit $GIT_COMMIT; sluice.jar $JAR_ORIGIN, sha256 $JAR_SHA"
+echo "machine: $(nproc) cores ($CPU_MODEL), $RAM RAM, kernel $(uname -r), $OS; load average before: $LOADAVG"
+echo "$PG_VERSION; $PGB_VERSION; $JAVA_VERSION"
+
+if [[ ${#FAILURES[@]} -gt 0 ]]; then
+    cp "$TMP/failures.txt" "$FAIL_REPORT"
+    echo
+    echo "Failed runs:"
+    printf '  %s\n' "${FAILURES[@]}"
+    echo
+    cat "$FAIL_REPORT"
+    echo "(this failure report is saved in $FAIL_REPORT)"
+fi
+
+if [[ $RECORD == 1 ]]; then
+    mkdir -p "$(dirname "$DOC")"
+    if [[ ! -f "$DOC" ]]; then
+        cat >"$DOC" <<'EOF'
+# Benchmarks
+
+`bench/compare.sh` runs pgbench against PostgreSQL directly, through PgBouncer and through Sluice, in
+one run on one machine, and appends its result here. The current goal is correctness under load:
+Sluice must finish every run with zero failed transactions. Speed is tracked from here on, but numbers
+only compare within one section (same run, same machine).
+
+## Method
+
+- A private, throwaway PostgreSQL 15 cluster is created with `initdb` in a temp dir and run as the
+  `postgres` user on 127.0.0.1 (socket in the temp dir), `max_connections=200`, `shared_buffers=256MB`,
+  and, since nothing in it is worth keeping, `fsync=off`, `synchronous_commit=off`,
+  `full_page_writes=off`. Authentication is `trust` for 127.0.0.1 and for the proxies (PgBouncer and
+  Sluice with `auth_type=trust` and an auth_file listing the user): this measures pooling, not login
+  hashing. The system's own PostgreSQL/PgBouncer services are not used.
+- `pgbench -i -s 10` initializes the data once, directly.
+- PgBouncer (the Debian package) and Sluice (`java -jar sluice.jar run sluice.ini`, default JVM
+  options) get the same generated settings: `pool_mode=transaction`, `default_pool_size=20` (`POOL`),
+  `max_client_conn=1000`, one `[databases]` entry pointing at the cluster, and
+  `log_connections=0`, `log_disconnections=0` (both log a line per client connect/disconnect by
+  default, which would dominate the `-C` runs). The Sluice config must pass `sluice check-config`.
+- Every pgbench run uses `-n -M simple -j 2 -T DURATION` over TCP to 127.0.0.1. Scenarios:
+  select-only with 10 and 50 clients (`-S -c 10`, `-S -c 50`), and select-only with a new connection
+  per transaction (`-S -C -c 20`). Each scenario runs against direct PostgreSQL, then PgBouncer, then
+  Sluice. Before them, an unmeasured (but checked) 5-second `-S -c 10` warm-up runs against each
+  target, so that Sluice's JIT is not measured.
+- A run passes only if pgbench exits 0, prints `number of failed transactions: 0`, processed at
+  least one transaction and printed no error; the script exits non-zero otherwise and prints the
+  pgbench error output and the proxy's log lines from the failed run.
+- *Proxy CPU µs/txn*: utime+stime of the pgbouncer or java process (all threads), read from
+  `/proc/PID/stat` before and after the run, divided by the transactions pgbench processed. The
+  clock-tick resolution is 10 ms, so it is coarse for short runs.
+- pgbench, the proxy and PostgreSQL share the machine's cores, so a proxy that uses more CPU also
+  takes it from PostgreSQL and pgbench: the ratios are of whole-system throughput on this machine.
+
+## Reproduce
+
+As root on Debian 12 (it installs `postgresql-15` and `pgbouncer` if they are missing), from the
+repository root, with `target/sluice.jar` built (`mvn -B -DskipTests package`; the script builds
+the committed HEAD in a private clone if the jar is missing):
+
+    bench/compare.sh                 # 15 s per run
+    DURATION=10 bench/compare.sh     # or --quick for 5 s runs; --no-record to leave this file alone
+
+Other knobs: `POOL`, `SCALE`, `WARMUP`, `JOBS`, `JAVA_OPTS`, `SLUICE_JAR`; see `bench/compare.sh --help`.
+Run nothing else heavy while it runs.
+
+## Results
+EOF
+    fi
+    {
+        echo
+        echo "### $DATE: commit $GIT_COMMIT"
+        echo
+        echo "- Command: \`$CMDLINE\` (${DURATION}s per run, ${WARMUP}s warm-up, \`-j $JOBS\`, pool size $POOL, scale $SCALE)"
+        echo "- pgbench: \`$(pgbench_cmd PORT "$DURATION" "<-S -c 10 | -S -c 50 | -S -C -c 20>" | sed "s|$PGBIN/||")\`"
+        echo "- Result: **$RESULT**"
+        echo "- Machine: $(nproc) cores, $CPU_MODEL, $RAM RAM, kernel $(uname -r), $OS; load average before the runs $LOADAVG"
+        echo "- Versions: $PG_VERSION; $PGB_VERSION; $JAVA_VERSION; Sluice: $JAR_ORIGIN, sha256 $JAR_SHA"
+        echo
+        md_table
+        if [[ ${#FAILURES[@]} -gt 0 ]]; then
+            echo
+            echo "Failed runs:"
+            echo
+            printf -- '- %s\n' "${FAILURES[@]}"
+        fi
+    } >>"$DOC"
+    log "appended the result to $(realpath --relative-to="$REPO" "$DOC" 2>/dev/null || echo "$DOC")"
+fi
+
+[[ ${#FAILURES[@]} == 0 ]] || exit 1
+exit 0
