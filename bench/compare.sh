@@ -136,13 +136,21 @@ PGB_PID=""
 SLUICE_PID=""
 PG_STARTED=0
 
-# Run a command as the unprivileged user: setpriv execs (no extra process), so $! of
-# `as_user cmd &` is the daemon's own PID, which is what /proc/PID/stat is read from.
+# Run a command as the unprivileged user (setpriv switches user and execs, no extra process).
 as_user() {
     if [[ $EUID == 0 ]]; then
         setpriv --reuid=postgres --regid=postgres --init-groups --reset-env -- "$@"
     else
         "$@"
+    fi
+}
+# For daemons: `as_user_exec cmd >log 2>&1 &` execs all the way down, so $! is the daemon's own PID:
+# the one that cleanup stops and whose /proc/PID/stat gives the CPU time.
+as_user_exec() {
+    if [[ $EUID == 0 ]]; then
+        exec setpriv --reuid=postgres --regid=postgres --init-groups --reset-env -- "$@"
+    else
+        exec "$@"
     fi
 }
 
@@ -216,6 +224,12 @@ proc_ticks() { # utime+stime of a process (all its threads), in clock ticks
 ensure_packages
 stop_packaged_daemons
 if [[ $EUID == 0 ]]; then id postgres >/dev/null 2>&1 || die "no 'postgres' user (postgresql-15 creates it)"; fi
+
+# The commit, taken before the jar is copied (a commit made during the run does not change it).
+GIT_COMMIT=$(git -C "$REPO" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+if [[ $GIT_COMMIT != unknown ]] && [[ -n "$(git -C "$REPO" status --porcelain --untracked-files=no -- src pom.xml 2>/dev/null)" ]]; then
+    GIT_COMMIT="$GIT_COMMIT (plus uncommitted changes to src/ or pom.xml)"
+fi
 
 TMP=$(mktemp -d /tmp/sluice-bench.XXXXXX)
 chmod 755 "$TMP"
@@ -317,9 +331,10 @@ EOF
 
 log "starting PgBouncer on 127.0.0.1:$PGB_PORT"
 # Foreground (no -d): $! is pgbouncer itself. Its own log goes to logfile; stderr is kept too.
-as_user "$PGBOUNCER" "$TMP/pgbouncer.ini" >"$TMP/pgbouncer.stderr" 2>&1 &
+as_user_exec "$PGBOUNCER" "$TMP/pgbouncer.ini" >"$TMP/pgbouncer.stderr" 2>&1 &
 PGB_PID=$!
 wait_ready PgBouncer "$PGB_PORT" "$PGB_PID" "$TMP/pgbouncer.log"
+[[ "$(cat "/proc/$PGB_PID/comm" 2>/dev/null)" == pgbouncer ]] || die "pid $PGB_PID is not pgbouncer"
 
 log "java -jar sluice.jar check-config sluice.ini"
 # shellcheck disable=SC2086 # JAVA_OPTS is a list of options
@@ -327,9 +342,10 @@ as_user "$JAVA" $JAVA_OPTS -jar "$TMP/sluice.jar" check-config "$TMP/sluice.ini"
     { cat "$TMP/check-config.log" >&2; die "sluice check-config rejected the generated sluice.ini"; }
 log "starting Sluice on 127.0.0.1:$SLUICE_PORT"
 # shellcheck disable=SC2086
-as_user "$JAVA" $JAVA_OPTS -jar "$TMP/sluice.jar" run "$TMP/sluice.ini" >"$TMP/sluice.log" 2>&1 &
+as_user_exec "$JAVA" $JAVA_OPTS -jar "$TMP/sluice.jar" run "$TMP/sluice.ini" >"$TMP/sluice.log" 2>&1 &
 SLUICE_PID=$!
 wait_ready Sluice "$SLUICE_PORT" "$SLUICE_PID" "$TMP/sluice.log"
+[[ "$(cat "/proc/$SLUICE_PID/comm" 2>/dev/null)" == java ]] || die "pid $SLUICE_PID is not java"
 
 # ---------------------------------------------------------------------------------------------------
 # Runs
@@ -346,6 +362,7 @@ declare -A SCEN_ARGS=([select-c10]="-S -c 10" [select-c50]="-S -c 50" [connect-c
 
 declare -A TPS FAILED CPU STATUS
 FAILURES=()
+NOTES=()
 : >"$TMP/failures.txt"
 
 pgbench_cmd() { # port duration scenario-args...
@@ -387,6 +404,11 @@ run_one() {
         problems+=("pgbench printed errors: $(grep -ciE 'error|abort|fatal|could not|timeout|closed' "$err") lines")
     fi
     if [[ -n "$pid" ]] && ! kill -0 "$pid" 2>/dev/null; then problems+=("$target exited during the run"); fi
+    if [[ $target != direct ]]; then # not a failure by itself, but worth a look
+        local nwarn
+        nwarn=$(tail -n "+$log_from" "$plog" 2>/dev/null | grep -cE 'WARN|ERROR|FATAL|PANIC' || true)
+        [[ "$nwarn" -gt 0 ]] && NOTES+=("$key/$target: $nwarn WARN/ERROR lines in the $target log during the run")
+    fi
 
     TPS[$key/$target]=${tps:-}
     FAILED[$key/$target]=${failed:-?}
@@ -402,8 +424,16 @@ run_one() {
         return 0
     fi
     STATUS[$key/$target]=FAIL
+    if [[ $target == sluice && ( $rc == 124 || $rc == 137 ) ]] && kill -0 "$pid" 2>/dev/null; then
+        # A hang: ask the JVM for a thread dump (SIGQUIT; it goes to Sluice's stdout, i.e. its log).
+        kill -QUIT "$pid" 2>/dev/null || true
+        sleep 2
+    fi
+    local full_log=${FAIL_REPORT%.txt}-$key-$target.log
+    tail -n "+$log_from" "$plog" >"$full_log" 2>/dev/null || true
     local summary
-    summary=$(IFS='; '; echo "${problems[*]}")
+    summary=$(printf '%s; ' "${problems[@]}")
+    summary=${summary%; }
     FAILURES+=("$key/$target: $summary")
     log "  $target: FAILED: $summary"
     {
@@ -416,7 +446,7 @@ run_one() {
         if [[ $(wc -l <"$err") -gt 40 ]]; then echo "..."; tail -n 10 "$err"; fi
         echo "--- pgbench stdout ---"
         cat "$out"
-        echo "--- $target log lines written during the run ($plog; first 60, last 20) ---"
+        echo "--- $target log lines written during the run (first 60, last 20; all of them, with any thread dump, in $full_log) ---"
         tail -n "+$log_from" "$plog" 2>/dev/null | head -n 60
         if [[ $(tail -n "+$log_from" "$plog" 2>/dev/null | wc -l) -gt 80 ]]; then
             echo "..."; tail -n "+$log_from" "$plog" | tail -n 20
@@ -431,6 +461,9 @@ run_one() {
 
 LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
 log "load average before the runs: $LOADAVG"
+if awk -v l="${LOADAVG%% *}" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
+    log "WARNING: the machine is busy (load average $LOADAVG on $(nproc) cores): numbers will be noisy"
+fi
 if [[ $WARMUP -gt 0 ]]; then
     log "warm-up (not measured, but checked): select-only, 10 clients, ${WARMUP}s per target"
     for t in "${TARGETS[@]}"; do run_one warmup "$t" "$WARMUP" "-S -c 10"; done
@@ -479,7 +512,7 @@ for s in "${SCEN_IDS[@]}"; do
 done
 
 plain_table() {
-    { (IFS=$'\t'; echo "${HEADERS[*]}"); printf '%s\n' "${ROWS[@]}"; } |
+    { (IFS=$'\t'; echo "${HEADERS[*]}") | sed 's/µs/us/g'; printf '%s\n' "${ROWS[@]}"; } |
         awk -F'\t' '{ for (i = 1; i <= NF; i++) { c[NR, i] = $i; l = length($i); if (l > w[i]) w[i] = l } n = NR; nf = NF }
             END { for (r = 1; r <= n; r++) { line = ""
                       for (i = 1; i <= nf; i++) line = line sprintf(i == 1 ? "%-*s" : " | %*s", w[i], c[r, i])
@@ -494,10 +527,6 @@ md_table() {
 if [[ ${#FAILURES[@]} == 0 ]]; then RESULT="PASS: every run finished with 0 failed transactions and no errors"
 else RESULT="FAIL: ${#FAILURES[@]} run(s) failed"; fi
 
-GIT_COMMIT=$(git -C "$REPO" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
-if [[ $GIT_COMMIT != unknown ]] && [[ -n "$(git -C "$REPO" status --porcelain --untracked-files=no 2>/dev/null)" ]]; then
-    GIT_COMMIT="$GIT_COMMIT (working tree has uncommitted changes)"
-fi
 CPU_MODEL=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 RAM=$(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
 OS=$(sed -n 's/^PRETTY_NAME="\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' /etc/os-release 2>/dev/null || true)
@@ -515,6 +544,11 @@ echo "commit $GIT_COMMIT; sluice.jar $JAR_ORIGIN, sha256 $JAR_SHA"
 echo "machine: $(nproc) cores ($CPU_MODEL), $RAM RAM, kernel $(uname -r), $OS; load average before: $LOADAVG"
 echo "$PG_VERSION; $PGB_VERSION; $JAVA_VERSION"
 
+if [[ ${#NOTES[@]} -gt 0 ]]; then
+    echo
+    echo "Notes:"
+    printf '  %s\n' "${NOTES[@]}"
+fi
 if [[ ${#FAILURES[@]} -gt 0 ]]; then
     cp "$TMP/failures.txt" "$FAIL_REPORT"
     echo
@@ -595,6 +629,10 @@ EOF
             echo "Failed runs:"
             echo
             printf -- '- %s\n' "${FAILURES[@]}"
+        fi
+        if [[ ${#NOTES[@]} -gt 0 ]]; then
+            echo
+            printf -- '- Note: %s\n' "${NOTES[@]}"
         fi
     } >>"$DOC"
     log "appended the result to $(realpath --relative-to="$REPO" "$DOC" 2>/dev/null || echo "$DOC")"

@@ -14,12 +14,14 @@ import dev.sluice.protocol.FrontendMessages;
 import dev.sluice.protocol.MessageType;
 import dev.sluice.protocol.PgMessage;
 import dev.sluice.protocol.SqlState;
+import dev.sluice.protocol.StartupPacket;
 import dev.sluice.protocol.StartupPacket.StartupMessage;
 import dev.sluice.protocol.Wire;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
@@ -29,7 +31,6 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -215,6 +216,36 @@ public final class ServerConnection {
         } else {
             channel.close();
         }
+    }
+
+    /**
+     * Asks PostgreSQL to cancel whatever this connection is running, over a new connection carrying the
+     * backend's key (the protocol's CancelRequest). Fire and forget: the outcome shows on this connection.
+     */
+    public void cancelQuery() {
+        BackendKeyData key = backendKey;
+        if (key == null) {
+            return;
+        }
+        StartupPacket.CancelRequest req = new StartupPacket.CancelRequest(key.processId(), key.secretKey());
+        new Bootstrap().group(channel.eventLoop()).channel(channel.getClass())
+                .handler(new ChannelInboundHandlerAdapter())
+                .connect(login.address())
+                .addListener((ChannelFutureListener) f -> {
+                    if (f.isSuccess()) {
+                        f.channel().writeAndFlush(PgMessage.encodeAll(f.channel().alloc(), req))
+                                .addListener(ChannelFutureListener.CLOSE);
+                    } else {
+                        log.warn("could not send a cancel request for S-{} to {}: {}", id, login.description(),
+                                rootMessage(f.cause()));
+                    }
+                });
+    }
+
+    /** Cancels the running query, then closes: for a server abandoned mid-query, so PostgreSQL stops working on it. */
+    public void cancelAndClose(DisconnectReason reason) {
+        cancelQuery();
+        close(reason);
     }
 
     /** Writes a frame the owning client sent (ownership of the buffer passes to Netty). */
@@ -567,10 +598,5 @@ public final class ServerConnection {
                 ReferenceCountUtil.release(frame);
             }
         }
-    }
-
-    /** Decodes the error text of a frame for logs, tolerating garbage. */
-    static String describe(ByteBuf frame) {
-        return frame.toString(StandardCharsets.UTF_8);
     }
 }

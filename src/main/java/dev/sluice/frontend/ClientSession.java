@@ -693,7 +693,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (s == null || s.backendKey() == null) {
             return;
         }
-        proxy.sendCancel(s, eventLoop());
+        s.cancelQuery();
     }
 
     // ---- timeouts (called once a second on this loop) ----
@@ -726,6 +726,16 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     // ---- closing ----
+
+    /** Sluice is shutting down: tell the client (57P01, as PostgreSQL does) and close, waiting briefly. */
+    public void closeForShutdown() {
+        if (channel == null) {
+            return;
+        }
+        channel.eventLoop().submit(() -> fatal(ErrorResponse.fatal(SqlState.ADMIN_SHUTDOWN,
+                "sluice: terminating connection because the proxy is shutting down"), DisconnectReason.SHUTDOWN))
+                .awaitUninterruptibly(2, TimeUnit.SECONDS);
+    }
 
     /** Sends a FATAL error, then closes. */
     void fatal(ErrorResponse error, DisconnectReason reason) {

@@ -1,10 +1,8 @@
 package dev.sluice.frontend;
 
-import dev.sluice.backend.ServerConnection;
 import dev.sluice.config.Settings;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.pool.PoolManager;
-import io.netty.channel.EventLoop;
 
 /** What a client session needs from the running proxy; implemented by the composition root. */
 public interface ProxyContext {
@@ -23,7 +21,4 @@ public interface ProxyContext {
     void clientClosed(ClientSession session);
 
     int clientCount();
-
-    /** Opens a new connection to {@code server}'s address and sends a CancelRequest with its real backend key. */
-    void sendCancel(ServerConnection server, EventLoop loop);
 }

@@ -106,6 +106,12 @@ public final class Pool {
         return new ArrayList<>(idle);
     }
 
+    List<ServerConnection> allServers() {
+        List<ServerConnection> all = new ArrayList<>(idle);
+        all.addAll(active);
+        return all;
+    }
+
     long oldestWaitNanos(long now) {
         Waiter w = waiters.peekFirst();
         return w == null ? 0 : now - w.sinceNanos();
@@ -177,6 +183,10 @@ public final class Pool {
             manager.serverGone(this);
             return;
         }
+        if (manager.isShutDown()) {
+            s.close(DisconnectReason.POOL_SHUTDOWN);
+            return;
+        }
         // server_lifetime = 0 means "use once" (PgBouncer), so >= and not >.
         if (System.nanoTime() - s.createdNanos() >= settings.serverLifetimeNanos()) {
             s.close(DisconnectReason.SERVER_LIFETIME);
@@ -206,7 +216,12 @@ public final class Pool {
         active.remove(s);
         idle.remove(s);
         s.setOwner(null);
-        s.close(reason);
+        if (reason == DisconnectReason.CLIENT_LEFT_MID_QUERY) {
+            // Closing alone would leave PostgreSQL running the query until it next writes to the socket.
+            s.cancelAndClose(reason);
+        } else {
+            s.close(reason);
+        }
         manager.serverGone(this);
     }
 

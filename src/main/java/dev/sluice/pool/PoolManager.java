@@ -36,6 +36,7 @@ public final class PoolManager {
     private final Class<? extends Channel> tcpChannel;
     private final Class<? extends Channel> unixChannel;
     private volatile SluiceConfig config;
+    private boolean shutDown;
 
     public PoolManager(SluiceConfig config, EventLoopGroup group, Class<? extends Channel> tcpChannel,
                        Class<? extends Channel> unixChannel) {
@@ -117,7 +118,7 @@ public final class PoolManager {
 
     /** Opens connections for the pool's uncovered waiters while its own and the shared limits allow. */
     void openForWaiters(Pool pool) {
-        while (pool.hasWaitersNotCovered() && canOpen(pool, System.nanoTime())) {
+        while (!shutDown && pool.hasWaitersNotCovered() && canOpen(pool, System.nanoTime())) {
             // Open on the loop of the waiter this connection will most likely serve, so both share a thread.
             EventLoop loop = pool.uncoveredWaiterLoop();
             open(pool, loop != null ? loop : group.next());
@@ -186,6 +187,7 @@ public final class PoolManager {
     }
 
     private void open(Pool pool, EventLoop loop) {
+        log.debug("{}: opening a server connection ({} open, {} waiting)", pool, pool.serverCount(), pool.waitingCount());
         pool.connectStarted();
         ServerLogin login = loginFor(pool);
         Class<? extends Channel> cls = login.address() instanceof DomainSocketAddress ? unixChannel : tcpChannel;
@@ -297,14 +299,19 @@ public final class PoolManager {
         }
     }
 
-    /** Closes every server connection (shutdown). */
+    /** Closes every server connection, idle or leased; servers released afterwards are closed too. */
     public void closeAll() {
         synchronized (lock) {
+            shutDown = true;
             for (Pool p : pools.values()) {
-                for (ServerConnection s : p.idleServers()) {
+                for (ServerConnection s : p.allServers()) {
                     s.close(DisconnectReason.POOL_SHUTDOWN);
                 }
             }
         }
+    }
+
+    boolean isShutDown() {
+        return shutDown;
     }
 }

@@ -1,22 +1,15 @@
 package dev.sluice.server;
 
-import dev.sluice.backend.ServerConnection;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.frontend.CancelRegistry;
 import dev.sluice.frontend.ClientSession;
 import dev.sluice.frontend.ProxyContext;
 import dev.sluice.pool.PoolManager;
 import dev.sluice.protocol.FrameDecoder;
-import dev.sluice.protocol.PgMessage;
-import dev.sluice.protocol.StartupPacket.CancelRequest;
-import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
@@ -160,25 +153,13 @@ public final class SluiceServer implements ProxyContext, AutoCloseable {
     }
 
     @Override
-    public void sendCancel(ServerConnection server, EventLoop loop) {
-        CancelRequest req = new CancelRequest(server.backendKey().processId(), server.backendKey().secretKey());
-        Class<? extends Channel> cls = server.channel().getClass();
-        new Bootstrap().group(loop).channel(cls).handler(new ChannelInboundHandlerAdapter())
-                .connect(server.login().address())
-                .addListener((ChannelFutureListener) f -> {
-                    if (f.isSuccess()) {
-                        f.channel().writeAndFlush(PgMessage.encodeAll(f.channel().alloc(), req))
-                                .addListener(ChannelFutureListener.CLOSE);
-                    } else {
-                        log.warn("could not forward cancel request to {}: {}", server, f.cause().toString());
-                    }
-                });
-    }
-
-    @Override
     public void close() {
         for (Channel l : listeners) {
             l.close().syncUninterruptibly();
+        }
+        // Clients first (their servers are rolled back or closed as they leave), then every server.
+        for (ClientSession c : clients) {
+            c.closeForShutdown();
         }
         pools.closeAll();
         bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS);

@@ -114,22 +114,72 @@ class PoolLimitsTest {
     void maxDbConnectionsCapsServerConnectionsAcrossUsers() throws Exception {
         try (SluiceHandle s = SluiceHandle.start("postgres = host=127.0.0.1 port=${PGPORT} dbname=postgres",
                 "auth_type = trust\npool_mode = transaction\ndefault_pool_size = 5\nmax_db_connections = 2\n"
-                        + "query_wait_timeout = 1", "\"scramuser\" \"scrampass\"\n")) {
+                        + "query_wait_timeout = 2", "\"scramuser\" \"scrampass\"\n")) {
             try (Connection other = s.connect("postgres", "scramuser", null)) {
                 assertThat(one(other, "SELECT 1")).isEqualTo(1); // its pool now has one idle server
                 Connection h1 = holdTransaction(s);
                 Connection h2 = holdTransaction(s); // the cap is reached: scramuser's idle server is evicted
-                await().atMost(Duration.ofSeconds(5)).until(() -> serverConnections() <= 2);
+                await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(serverConnections()).as(activity()).isLessThanOrEqualTo(2));
                 assertThatThrownBy(() -> one(other, "SELECT 1"))
                         .isInstanceOf(SQLException.class)
                         .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("53300"));
                 h1.commit(); // frees a slot for the database: the other user's pool evicts it and opens its own
                 assertThat(one(other, "SELECT 9")).isEqualTo(9);
-                await().atMost(Duration.ofSeconds(5)).until(() -> serverConnections() <= 2);
+                await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(serverConnections()).as(activity()).isLessThanOrEqualTo(2));
                 h1.close();
                 h2.close();
             }
         }
+    }
+
+    @Test
+    void reservePoolServesAClientThatWaitedLongerThanReservePoolTimeout() throws Exception {
+        try (SluiceHandle s = SluiceHandle.trust("transaction", 1,
+                "reserve_pool_size = 1\nreserve_pool_timeout = 1\nquery_wait_timeout = 10")) {
+            Connection holder = holdTransaction(s);
+            try (Connection c = s.connect()) {
+                long t0 = System.nanoTime();
+                assertThat(one(c, "SELECT 5")).isEqualTo(5); // served by the reserve connection
+                long waitedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+                assertThat(waitedMs).isBetween(900L, 4000L);
+            } finally {
+                holder.close();
+            }
+        }
+    }
+
+    @Test
+    void minPoolSizeKeepsServersOpenAndServerIdleTimeoutClosesTheRest() throws Exception {
+        try (SluiceHandle s = SluiceHandle.trust("transaction", 4,
+                "min_pool_size = 2\nserver_idle_timeout = 1")) {
+            List<Connection> held = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                held.add(holdTransaction(s));
+            }
+            await().atMost(Duration.ofSeconds(15)).until(() -> serverConnections() == 4);
+            for (Connection c : held) {
+                c.commit();
+                c.close();
+            }
+            // idle for over a second: closed down to min_pool_size, and kept there
+            await().atMost(Duration.ofSeconds(15)).until(() -> serverConnections() == 2);
+            Thread.sleep(2500);
+            assertThat(serverConnections()).isEqualTo(2);
+        }
+    }
+
+    private static String activity() throws SQLException {
+        StringBuilder sb = new StringBuilder();
+        try (Connection d = Postgres.direct(); Statement st = d.createStatement();
+             ResultSet rs = st.executeQuery("SELECT pid, usename, state, backend_start, client_port, query FROM pg_stat_activity"
+                     + " WHERE datname = 'postgres' AND backend_type = 'client backend' AND pid <> pg_backend_pid()")) {
+            while (rs.next()) {
+                sb.append(rs.getString(1)).append(' ').append(rs.getString(2)).append(' ').append(rs.getString(3))
+                        .append(' ').append(rs.getString(4)).append(" port=").append(rs.getString(5)).append(' ')
+                        .append(rs.getString(6)).append('\n');
+            }
+        }
+        return sb.toString();
     }
 
     /** Client backends PostgreSQL sees on database "postgres", other than this query's own. */
