@@ -22,7 +22,7 @@ public record Settings(String listenAddr, int listenPort, AuthType authType, Pat
         String serverResetQuery, boolean serverResetQueryAlways, String serverCheckQuery, Duration serverCheckDelay,
         List<String> adminUsers, List<String> statsUsers, boolean logConnections, boolean logDisconnections,
         List<String> ignoreStartupParameters, int maxClientMessageSize, int maxStartupPacketSize,
-        long maxServerMessageSize) {
+        long maxServerMessageSize, int maxPreparedStatements) {
 
     public Settings {
         adminUsers = List.copyOf(adminUsers);
@@ -43,6 +43,7 @@ public record Settings(String listenAddr, int listenPort, AuthType authType, Pat
                 List.of(),
                 (1 << 30) - 1, // max_client_message_size: 1 GiB - 1, PostgreSQL's own MaxAllocSize bound
                 10_000,        // max_startup_packet_size: PostgreSQL refuses startup packets above 10000 bytes
-                1L << 30);     // max_server_message_size: 1 GiB
+                1L << 30,      // max_server_message_size: 1 GiB
+                200);          // max_prepared_statements: PgBouncer's default since 1.22
     }
 }

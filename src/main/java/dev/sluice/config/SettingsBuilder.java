@@ -40,6 +40,7 @@ final class SettingsBuilder {
     int maxClientMessageSize;
     int maxStartupPacketSize;
     long maxServerMessageSize;
+    int maxPreparedStatements;
 
     SettingsBuilder(Settings base) {
         listenAddr = base.listenAddr();
@@ -75,6 +76,7 @@ final class SettingsBuilder {
         maxClientMessageSize = base.maxClientMessageSize();
         maxStartupPacketSize = base.maxStartupPacketSize();
         maxServerMessageSize = base.maxServerMessageSize();
+        maxPreparedStatements = base.maxPreparedStatements();
     }
 
     Settings build() {
@@ -85,6 +87,7 @@ final class SettingsBuilder {
                 clientIdleTimeout, clientLoginTimeout, idleTransactionTimeout,
                 serverResetQuery, serverResetQueryAlways, serverCheckQuery, serverCheckDelay,
                 adminUsers, statsUsers, logConnections, logDisconnections,
-                ignoreStartupParameters, maxClientMessageSize, maxStartupPacketSize, maxServerMessageSize);
+                ignoreStartupParameters, maxClientMessageSize, maxStartupPacketSize, maxServerMessageSize,
+                maxPreparedStatements);
     }
 }

@@ -29,7 +29,8 @@ final class SettingsParser {
             "client_idle_timeout", "client_login_timeout", "idle_transaction_timeout", "server_reset_query",
             "server_reset_query_always", "server_check_query", "server_check_delay", "admin_users",
             "stats_users", "log_connections", "log_disconnections", "ignore_startup_parameters",
-            "max_client_message_size", "max_startup_packet_size", "max_server_message_size");
+            "max_client_message_size", "max_startup_packet_size", "max_server_message_size",
+            "max_prepared_statements");
 
     private final Problems problems;
     private final SettingsBuilder builder = new SettingsBuilder(Settings.defaults());
@@ -123,6 +124,7 @@ final class SettingsParser {
             case "max_client_message_size" -> b.maxClientMessageSize = (int) sizeInRange(v, 1024, Integer.MAX_VALUE);
             case "max_startup_packet_size" -> b.maxStartupPacketSize = (int) sizeInRange(v, 1024, (1 << 30) - 1);
             case "max_server_message_size" -> b.maxServerMessageSize = sizeInRange(v, 1024, Long.MAX_VALUE);
+            case "max_prepared_statements" -> b.maxPreparedStatements = Values.intInRange(v, 0, 100_000);
             default -> throw new IllegalStateException("IMPLEMENTED lists " + key + " but apply does not handle it");
         }
     }

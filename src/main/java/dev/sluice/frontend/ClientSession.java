@@ -90,6 +90,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     /** No server could be had for an extended-protocol batch: swallow messages until Sync, like PostgreSQL. */
     private boolean discardUntilSync;
     private boolean serverSentFatal;
+    /** Transaction mode with max_prepared_statements > 0: replies owed, for prepared-statement rewriting. */
+    private ResponseTracker tracker;
+    /** This client's protocol-level prepared statements, by the client's own names. */
+    private final Map<String, PreparedStatementRegistry.Statement> statements = new java.util.HashMap<>();
+    /** Replies were written to the client without a flush (answered without a server). */
+    private boolean unflushed;
     /** When the oldest reply still owed was requested (for query_timeout). */
     private long queryStartNanos;
     private volatile long lastActivityNanos = System.nanoTime();
@@ -172,8 +178,16 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (unflushed) {
+            unflushed = false;
+            channel.flush();
+        }
         if (server != null && !syncing) {
             server.flush();
+            if (tracker != null) {
+                emitSynthetic();
+                channel.flush();
+            }
         }
     }
 
@@ -296,6 +310,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private void onAuthenticated() {
         pool = proxy.pools().poolFor(db, user);
         mode = pool.mode();
+        if (mode != PoolMode.SESSION && proxy.settings().maxPreparedStatements() > 0) {
+            tracker = new ResponseTracker();
+        }
         if (scramClientKey != null && scramServerKey != null && db.user() == null) {
             pool.offerScramKeys(scramClientKey, scramServerKey);
         }
@@ -372,9 +389,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             forward(frame);
             return;
         }
-        if (type == MessageType.QUERY && server == null && !waiting && pending.isEmpty()
-                && txnStatus == ReadyForQuery.IDLE && answerLocally(frame)) {
-            return;
+        if (server == null && !waiting && pending.isEmpty() && txnStatus == ReadyForQuery.IDLE) {
+            if (type == MessageType.QUERY && answerLocally(frame)) {
+                return;
+            }
+            if (tracker != null && answerWithoutServer(type, frame)) {
+                return;
+            }
         }
         queue(frame);
         if (server == null && !waiting) {
@@ -402,6 +423,66 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         return true;
     }
 
+    /**
+     * Transaction mode, no server held, nothing in flight: a named Parse, a Close of a named statement, a
+     * Flush or a Sync need no server. Answering them here is what keeps a client that prepares with
+     * PQprepare (Parse + Sync, blocking) from waiting for a server just to learn that its statement is
+     * registered; the statement is prepared on a server right before its first Bind or Describe. A
+     * statement with a syntax error therefore reports it at first use rather than at Parse.
+     */
+    private boolean answerWithoutServer(byte type, ByteBuf frame) {
+        switch (type) {
+            case MessageType.PARSE -> {
+                int nameEnd = cstringEnd(frame, frame.readerIndex() + 5);
+                if (nameEnd == frame.readerIndex() + 5) {
+                    return false; // unnamed: goes with its Bind to a server
+                }
+                String name = frame.toString(frame.readerIndex() + 5, nameEnd - frame.readerIndex() - 5,
+                        java.nio.charset.StandardCharsets.UTF_8);
+                byte[] body = new byte[frame.writerIndex() - nameEnd - 1];
+                frame.getBytes(nameEnd + 1, body);
+                statements.put(name, proxy.preparedStatements().intern(body));
+                frame.release();
+                channel.write(PgMessage.encodeAll(channel.alloc(), SyntheticReplies.PARSE_COMPLETE), channel.voidPromise());
+                unflushed = true;
+                return true;
+            }
+            case MessageType.CLOSE -> {
+                if (frame.getByte(frame.readerIndex() + 5) != 'S') {
+                    return false;
+                }
+                int nameEnd = cstringEnd(frame, frame.readerIndex() + 6);
+                String name = frame.toString(frame.readerIndex() + 6, nameEnd - frame.readerIndex() - 6,
+                        java.nio.charset.StandardCharsets.UTF_8);
+                if (statements.remove(name) == null) {
+                    return false; // not ours to answer: PostgreSQL's reply (CloseComplete) is the same, let it
+                }
+                frame.release();
+                channel.write(PgMessage.encodeAll(channel.alloc(), SyntheticReplies.CLOSE_COMPLETE), channel.voidPromise());
+                unflushed = true;
+                return true;
+            }
+            case MessageType.SYNC -> {
+                // Everything since the last Sync was answered here, so the client is idle, outside a transaction.
+                frame.release();
+                channel.write(PgMessage.encodeAll(channel.alloc(), ReadyForQuery.IDLE_RFQ), channel.voidPromise());
+                unflushed = true;
+                return true;
+            }
+            case MessageType.FLUSH -> {
+                frame.release();
+                if (unflushed) {
+                    channel.flush();
+                    unflushed = false;
+                }
+                return true;
+            }
+            default -> {
+                return false;
+            }
+        }
+    }
+
     private void queue(ByteBuf frame) {
         pending.addLast(frame);
         pendingBytes += frame.readableBytes();
@@ -427,9 +508,161 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                  MessageType.CLOSE, MessageType.FLUSH -> unsynced = true;
             default -> { }
         }
-        server.write(frame);
+        if (tracker != null) {
+            forwardTracked(type, frame);
+        } else {
+            server.write(frame);
+        }
         if (!server.isWritable()) {
             channel.config().setAutoRead(false);
+        }
+    }
+
+    // ---- prepared statements in transaction mode ----
+
+    /**
+     * Forwards one frame in transaction mode, rewriting the client's statement names to the shared
+     * server-side ones and making sure the statement exists on this server before it is used.
+     */
+    private void forwardTracked(byte type, ByteBuf frame) {
+        switch (type) {
+            case MessageType.PARSE -> {
+                int nameEnd = cstringEnd(frame, frame.readerIndex() + 5);
+                if (nameEnd == frame.readerIndex() + 5) { // unnamed statement: passes through
+                    tracker.expect(ResponseTracker.Kind.PARSE);
+                    server.write(frame);
+                    return;
+                }
+                String name = frame.toString(frame.readerIndex() + 5, nameEnd - frame.readerIndex() - 5,
+                        java.nio.charset.StandardCharsets.UTF_8);
+                byte[] body = new byte[frame.writerIndex() - nameEnd - 1];
+                frame.getBytes(nameEnd + 1, body);
+                frame.release();
+                PreparedStatementRegistry.Statement st = proxy.preparedStatements().intern(body);
+                statements.put(name, st);
+                if (server.preparedStatements().get(st.serverName()) != null) {
+                    tracker.expect(ResponseTracker.Kind.PARSE_SYNTH);
+                } else {
+                    prepareOnServer(st, ResponseTracker.Kind.PARSE);
+                }
+            }
+            case MessageType.BIND -> {
+                int portalEnd = cstringEnd(frame, frame.readerIndex() + 5);
+                int stmtEnd = cstringEnd(frame, portalEnd + 1);
+                PreparedStatementRegistry.Statement st = stmtEnd == portalEnd + 1 ? null
+                        : statements.get(frame.toString(portalEnd + 1, stmtEnd - portalEnd - 1,
+                        java.nio.charset.StandardCharsets.UTF_8));
+                if (st == null) {
+                    tracker.expect(ResponseTracker.Kind.BIND);
+                    server.write(frame);
+                    return;
+                }
+                ensurePrepared(st);
+                server.write(renamed(frame, portalEnd + 1, stmtEnd, st.serverName()));
+                tracker.expect(ResponseTracker.Kind.BIND);
+            }
+            case MessageType.DESCRIBE, MessageType.CLOSE -> {
+                byte kind = frame.getByte(frame.readerIndex() + 5);
+                int nameEnd = cstringEnd(frame, frame.readerIndex() + 6);
+                PreparedStatementRegistry.Statement st = kind != 'S' || nameEnd == frame.readerIndex() + 6 ? null
+                        : statements.get(frame.toString(frame.readerIndex() + 6, nameEnd - frame.readerIndex() - 6,
+                        java.nio.charset.StandardCharsets.UTF_8));
+                boolean describe = type == MessageType.DESCRIBE;
+                if (st == null) {
+                    tracker.expect(describe ? ResponseTracker.Kind.DESCRIBE : ResponseTracker.Kind.CLOSE);
+                    server.write(frame);
+                    return;
+                }
+                if (describe) {
+                    ensurePrepared(st);
+                    server.write(renamed(frame, frame.readerIndex() + 6, nameEnd, st.serverName()));
+                    tracker.expect(ResponseTracker.Kind.DESCRIBE);
+                } else {
+                    // The client's name goes; the shared server-side statement stays for others.
+                    statements.remove(frame.toString(frame.readerIndex() + 6, nameEnd - frame.readerIndex() - 6,
+                            java.nio.charset.StandardCharsets.UTF_8));
+                    frame.release();
+                    tracker.expect(ResponseTracker.Kind.CLOSE_SYNTH);
+                }
+            }
+            case MessageType.EXECUTE -> {
+                tracker.expect(ResponseTracker.Kind.EXECUTE);
+                server.write(frame);
+            }
+            case MessageType.SYNC -> {
+                tracker.expect(ResponseTracker.Kind.SYNC);
+                server.write(frame);
+            }
+            case MessageType.QUERY, MessageType.FUNCTION_CALL -> {
+                tracker.expect(ResponseTracker.Kind.QUERY);
+                server.write(frame);
+            }
+            default -> server.write(frame);
+        }
+    }
+
+    private void ensurePrepared(PreparedStatementRegistry.Statement st) {
+        if (server.preparedStatements().get(st.serverName()) == null) {
+            prepareOnServer(st, ResponseTracker.Kind.PARSE_SWALLOW);
+        }
+    }
+
+    /** Sends Parse for a shared statement, first evicting the least recently used one at max_prepared_statements. */
+    private void prepareOnServer(PreparedStatementRegistry.Statement st, ResponseTracker.Kind kind) {
+        var cache = server.preparedStatements();
+        int max = proxy.settings().maxPreparedStatements();
+        while (cache.size() >= max && !cache.isEmpty()) {
+            String eldest = cache.keySet().iterator().next();
+            cache.remove(eldest);
+            server.write(closeStatement(eldest));
+            tracker.expect(ResponseTracker.Kind.CLOSE_SWALLOW, eldest);
+        }
+        ByteBuf parse = channel.alloc().buffer(5 + st.serverName().length() + 1 + st.parseBody().length);
+        int len = dev.sluice.protocol.Wire.beginMessage(parse, MessageType.PARSE);
+        dev.sluice.protocol.Wire.writeCString(parse, st.serverName());
+        parse.writeBytes(st.parseBody());
+        dev.sluice.protocol.Wire.endMessage(parse, len);
+        server.write(parse);
+        cache.put(st.serverName(), Boolean.TRUE);
+        tracker.expect(kind, st.serverName());
+    }
+
+    private ByteBuf closeStatement(String serverName) {
+        ByteBuf b = channel.alloc().buffer();
+        int len = dev.sluice.protocol.Wire.beginMessage(b, MessageType.CLOSE);
+        b.writeByte('S');
+        dev.sluice.protocol.Wire.writeCString(b, serverName);
+        dev.sluice.protocol.Wire.endMessage(b, len);
+        return b;
+    }
+
+    /** A copy of {@code frame} with the NUL-terminated name at [nameStart, nameEnd) replaced. */
+    private ByteBuf renamed(ByteBuf frame, int nameStart, int nameEnd, String newName) {
+        byte[] nameBytes = newName.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        int newLength = frame.readableBytes() - (nameEnd - nameStart) + nameBytes.length;
+        ByteBuf out = channel.alloc().buffer(newLength);
+        out.writeBytes(frame, frame.readerIndex(), nameStart - frame.readerIndex());
+        out.writeBytes(nameBytes);
+        out.writeBytes(frame, nameEnd, frame.writerIndex() - nameEnd);
+        out.setInt(1, newLength - 1);
+        frame.release();
+        return out;
+    }
+
+    /** Index of the NUL ending the string that starts at {@code from}; a missing NUL is a protocol violation. */
+    private static int cstringEnd(ByteBuf frame, int from) {
+        int end = frame.indexOf(from, frame.writerIndex(), (byte) 0);
+        if (end < 0) {
+            throw new ProtocolException("string field is not NUL-terminated");
+        }
+        return end;
+    }
+
+    /** Sends the replies Sluice owes the client itself, when they are next in line. */
+    private void emitSynthetic() {
+        PgMessage m;
+        while (tracker != null && (m = tracker.nextSynthetic()) != null) {
+            channel.write(PgMessage.encodeAll(channel.alloc(), m), channel.voidPromise());
         }
     }
 
@@ -618,6 +851,16 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         lastActivityNanos = System.nanoTime();
         for (ByteBuf f : frames) {
             byte type = f.getByte(f.readerIndex());
+            if (tracker != null) {
+                emitSynthetic();
+                if (!tracker.onServerFrame(f, s)) {
+                    f.release(); // the reply to a Parse or Close Sluice injected
+                    continue;
+                }
+                if (tracker.takeDiscarded()) {
+                    statements.clear(); // DISCARD ALL / DEALLOCATE ALL succeeded: the client's names are gone
+                }
+            }
             switch (type) {
                 case MessageType.READY_FOR_QUERY -> {
                     txnStatus = ReadyForQuery.statusOf(f);
@@ -641,6 +884,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             }
             channel.write(f, channel.voidPromise());
         }
+        emitSynthetic();
         channel.flush();
         if (!channel.isWritable()) {
             s.setAutoRead(false);
@@ -651,7 +895,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     /** In transaction mode, the server goes back to the pool at the end of each transaction. */
     private void maybeRelease() {
         if (mode == PoolMode.SESSION || server == null || syncing || outstanding > 0 || unsynced
-                || txnStatus != ReadyForQuery.IDLE || !pending.isEmpty() || state != State.READY) {
+                || txnStatus != ReadyForQuery.IDLE || !pending.isEmpty() || state != State.READY
+                || (tracker != null && !tracker.isEmpty())) {
             return;
         }
         ServerConnection s = server;
@@ -701,6 +946,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     public void checkTimeouts(long now) {
         if (state != State.READY) {
             return;
+        }
+        if (log.isTraceEnabled() && server != null) {
+            log.trace("state {}: outstanding={} unsynced={} txn={} pending={} syncing={} tracker={}", describe(),
+                    outstanding, unsynced, (char) txnStatus, pending.size(), syncing, tracker);
         }
         Settings st = proxy.settings();
         if (server != null && outstanding > 0 && !st.queryTimeout().isZero()
@@ -803,7 +1052,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             proxy.pools().discard(pool, s, DisconnectReason.SERVER_CLOSED_BY_PEER);
             return;
         }
-        if (syncing || outstanding > 0 || unsynced) {
+        if (syncing || outstanding > 0 || unsynced || (tracker != null && !tracker.isEmpty())) {
             proxy.pools().discard(pool, s, DisconnectReason.CLIENT_LEFT_MID_QUERY);
             return;
         }
@@ -825,8 +1074,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             if (reset != null && steps.contains(reset)) {
                 String up = reset.toUpperCase(Locale.ROOT);
                 if (up.contains("DISCARD ALL") || up.contains("RESET ALL")) {
-                    // RESET ALL inside DISCARD ALL undid every setting Sluice applied for earlier clients.
+                    // DISCARD ALL undid every setting and prepared statement Sluice made for earlier clients.
                     s.applied().clear();
+                    s.preparedStatements().clear();
                 }
             }
             proxy.pools().release(pool, s);

@@ -3,6 +3,7 @@ package dev.sluice.server;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.frontend.CancelRegistry;
 import dev.sluice.frontend.ClientSession;
+import dev.sluice.frontend.PreparedStatementRegistry;
 import dev.sluice.frontend.ProxyContext;
 import dev.sluice.pool.PoolManager;
 import dev.sluice.protocol.FrameDecoder;
@@ -44,6 +45,7 @@ public final class SluiceServer implements ProxyContext, AutoCloseable {
     private final Class<? extends Channel> socketChannelClass;
     private final PoolManager pools;
     private final CancelRegistry cancelRegistry = new CancelRegistry();
+    private final PreparedStatementRegistry preparedStatements = new PreparedStatementRegistry();
     private final Set<ClientSession> clients = ConcurrentHashMap.newKeySet();
     private final AtomicInteger clientCount = new AtomicInteger();
     private final java.util.List<Channel> listeners = new java.util.ArrayList<>();
@@ -132,6 +134,11 @@ public final class SluiceServer implements ProxyContext, AutoCloseable {
     @Override
     public CancelRegistry cancelRegistry() {
         return cancelRegistry;
+    }
+
+    @Override
+    public PreparedStatementRegistry preparedStatements() {
+        return preparedStatements;
     }
 
     @Override
