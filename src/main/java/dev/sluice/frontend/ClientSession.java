@@ -6,6 +6,7 @@ import dev.sluice.config.AuthType;
 import dev.sluice.config.DatabaseConfig;
 import dev.sluice.config.PoolMode;
 import dev.sluice.config.Settings;
+import dev.sluice.guard.Workload;
 import dev.sluice.pool.DisconnectReason;
 import dev.sluice.pool.Pool;
 import dev.sluice.pool.ServerWaiter;
@@ -75,6 +76,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     /** The session settings this client expects on whichever server it runs on (canonical names). */
     private final Map<String, String> desired = new LinkedHashMap<>();
     private Map<String, String> requested = Map.of();
+    /** The workload this client was classified into (read by the pools under their lock, hence volatile). */
+    private volatile Workload workload;
+    private boolean countedInWorkload;
 
     // proxy state
     private ServerConnection server;
@@ -125,6 +129,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     public SocketAddress remoteAddress() {
         return channel.remoteAddress();
+    }
+
+    @Override
+    public Workload workload() {
+        return workload;
     }
 
     public String applicationName() {
@@ -308,6 +317,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     private void onAuthenticated() {
+        if (!joinWorkload(requested.getOrDefault("application_name", ""))) {
+            return;
+        }
         pool = proxy.pools().poolFor(db, user);
         mode = pool.mode();
         if (mode != PoolMode.SESSION && proxy.settings().maxPreparedStatements() > 0) {
@@ -327,6 +339,32 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             channel.flush();
             requestServer();
         }
+    }
+
+    /**
+     * Classifies this client (user, database, application_name, address) and counts it in its workload;
+     * a workload at max_clients refuses the login with a message naming it: the leaking job hits its own
+     * wall while everyone else keeps working.
+     */
+    private boolean joinWorkload(String applicationName) {
+        java.net.InetAddress addr = channel.remoteAddress() instanceof InetSocketAddress i ? i.getAddress() : null;
+        Workload w = proxy.pools().workloads().classify(user, database, applicationName, addr);
+        if (w == workload) {
+            return true;
+        }
+        if (!w.tryAddClient()) {
+            fatal(ErrorResponse.fatal(SqlState.TOO_MANY_CONNECTIONS, "sluice: workload \"" + w.name() + "\" has "
+                    + w.config().maxClients() + " client connections (max_clients); close unused connections",
+                    "Each connection of this workload stays open; look for connections the application never closes"
+                            + " (SHOW CLIENTS)."), DisconnectReason.WORKLOAD_MAX_CLIENTS);
+            return false;
+        }
+        if (countedInWorkload) {
+            workload.removeClient();
+        }
+        workload = w;
+        countedInWorkload = true;
+        return true;
     }
 
     /** Client's requested settings over the server's defaults for the parameters every client must have. */
@@ -416,6 +454,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return false;
         }
         frame.release();
+        if (!value.equals(desired.get("application_name")) && !joinWorkload(value)) {
+            return true; // refused by its new workload's max_clients; the connection is closing
+        }
         desired.put("application_name", value);
         channel.writeAndFlush(PgMessage.encodeAll(channel.alloc(),
                 new dev.sluice.protocol.BackendMessages.CommandComplete("SET"),
@@ -674,7 +715,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return;
         }
         if (waiting) {
-            java.time.Duration t = proxy.settings().queryWaitTimeout();
+            java.time.Duration t = workload.config().queueTimeout() != null ? workload.config().queueTimeout()
+                    : proxy.settings().queryWaitTimeout();
             if (!t.isZero() && waitTimer == null) {
                 waitTimer = channel.eventLoop().schedule(this::onWaitTimeout, t.toMillis(), TimeUnit.MILLISECONDS);
             }
@@ -686,21 +728,28 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (!waiting) {
             return;
         }
+        String reason = proxy.pools().waitReason(pool, workload);
         proxy.pools().cancelWait(pool, this);
         waiting = false;
-        long secs = proxy.settings().queryWaitTimeout().toSeconds();
+        workload.countQueueTimeout();
+        boolean own = workload.config().queueTimeout() != null;
+        java.time.Duration waited = own ? workload.config().queueTimeout() : proxy.settings().queryWaitTimeout();
+        String setting = own ? "queue_timeout of workload \"" + workload.name() + "\"" : "query_wait_timeout";
         ErrorResponse err = ErrorResponse.error("ERROR", SqlState.TOO_MANY_CONNECTIONS,
-                "sluice: no server connection for database \"" + pool.key().database() + "\" user \""
-                        + pool.key().user() + "\" became free within " + secs + "s (query_wait_timeout); all "
-                        + pool.settings().poolSize() + " connections of the pool (pool_size) are in use",
-                null, "Shorten transactions, raise pool_size, or find the clients holding connections (SHOW CLIENTS).");
-        log.info("client {}: reason={} after {}s", describe(), "query_wait_timeout", secs);
+                "sluice: " + reason + "; waited " + humanDuration(waited) + " (" + setting + ")",
+                null, "Shorten transactions, raise the limit, or find the clients holding connections (SHOW CLIENTS).");
+        log.info("client {}: reason={} workload={} after {}: {}", describe(), "query_wait_timeout", workload.name(),
+                humanDuration(waited), reason);
         if (state == State.WELCOME) {
             fatal(ErrorResponse.error("FATAL", err.sqlState(), err.message(), null, err.fields().get('H')),
                     DisconnectReason.SERVER_LOGIN_FAILED);
             return;
         }
         failPending(err);
+    }
+
+    private static String humanDuration(java.time.Duration d) {
+        return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
     }
 
     @Override
@@ -959,18 +1008,23 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                     + st.queryTimeout().toSeconds() + "s (query_timeout)"), DisconnectReason.QUERY_TIMEOUT);
             return;
         }
+        java.time.Duration idleTx = workload != null && workload.config().idleTransactionTimeout() != null
+                ? workload.config().idleTransactionTimeout() : st.idleTransactionTimeout();
         if (server != null && outstanding == 0 && !syncing && txnStatus != ReadyForQuery.IDLE
-                && !st.idleTransactionTimeout().isZero() && now - lastActivityNanos > st.idleTransactionTimeout().toNanos()) {
+                && !idleTx.isZero() && now - lastActivityNanos > idleTx.toNanos()) {
             fatal(ErrorResponse.fatal(SqlState.IDLE_IN_TRANSACTION_SESSION_TIMEOUT,
-                    "sluice: closed: idle in transaction for " + st.idleTransactionTimeout().toSeconds()
-                            + "s (idle_transaction_timeout)", "The transaction was rolled back; commit or roll back promptly."),
+                    "sluice: closed: idle in transaction for " + humanDuration(idleTx) + " (idle_transaction_timeout"
+                            + (idleTx == st.idleTransactionTimeout() ? "" : " of workload \"" + workload.name() + "\"")
+                            + ")", "The transaction was rolled back; commit or roll back promptly."),
                     DisconnectReason.IDLE_TRANSACTION_TIMEOUT);
             return;
         }
-        if (!waiting && outstanding == 0 && txnStatus == ReadyForQuery.IDLE && !st.clientIdleTimeout().isZero()
-                && now - lastActivityNanos > st.clientIdleTimeout().toNanos()) {
+        java.time.Duration idle = workload != null && workload.config().clientIdleTimeout() != null
+                ? workload.config().clientIdleTimeout() : st.clientIdleTimeout();
+        if (!waiting && outstanding == 0 && txnStatus == ReadyForQuery.IDLE && !idle.isZero()
+                && now - lastActivityNanos > idle.toNanos()) {
             fatal(ErrorResponse.fatal(SqlState.IDLE_SESSION_TIMEOUT, "sluice: closed: client idle for "
-                    + st.clientIdleTimeout().toSeconds() + "s (client_idle_timeout)"), DisconnectReason.CLIENT_IDLE_TIMEOUT);
+                    + humanDuration(idle) + " (client_idle_timeout)"), DisconnectReason.CLIENT_IDLE_TIMEOUT);
         }
     }
 
@@ -1024,6 +1078,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         proxy.cancelRegistry().unregister(cancelKey);
         proxy.clientClosed(this);
+        if (countedInWorkload) {
+            countedInWorkload = false;
+            workload.removeClient();
+        }
         if (waiting) {
             proxy.pools().cancelWait(pool, this);
             waiting = false;

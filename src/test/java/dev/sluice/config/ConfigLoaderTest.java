@@ -705,7 +705,7 @@ class ConfigLoaderTest {
                 [pgbouncer]
                 auth_type = trust
                 [workloads]
-                reporting = users=report_user max_connections=5
+                reporting = match=user:report_user max=5
                 [alerts]
                 Pool_Saturation = "90%"
                 [peers]
@@ -713,7 +713,7 @@ class ConfigLoaderTest {
                 """);
         Path ini = files.path("pgbouncer.ini");
         assertThat(cfg.extraSections().get("workloads"))
-                .containsExactly(new RawEntry("reporting", "users=report_user max_connections=5", ini, 6));
+                .containsExactly(new RawEntry("reporting", "match=user:report_user max=5", ini, 6));
         assertThat(cfg.extraSections().get("alerts"))
                 .containsExactly(new RawEntry("Pool_Saturation", "\"90%\"", ini, 8));
         assertThat(cfg.warnings()).extracting(ConfigProblem::line).containsExactly(9);
