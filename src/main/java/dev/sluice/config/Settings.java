@@ -22,7 +22,8 @@ public record Settings(String listenAddr, int listenPort, AuthType authType, Pat
         String serverResetQuery, boolean serverResetQueryAlways, String serverCheckQuery, Duration serverCheckDelay,
         List<String> adminUsers, List<String> statsUsers, boolean logConnections, boolean logDisconnections,
         List<String> ignoreStartupParameters, int maxClientMessageSize, int maxStartupPacketSize,
-        long maxServerMessageSize, int maxPreparedStatements) {
+        long maxServerMessageSize, int maxPreparedStatements, Duration leakIdleAge, int leakMinConnections,
+        Duration leakWindow) {
 
     public Settings {
         adminUsers = List.copyOf(adminUsers);
@@ -44,6 +45,7 @@ public record Settings(String listenAddr, int listenPort, AuthType authType, Pat
                 (1 << 30) - 1, // max_client_message_size: 1 GiB - 1, PostgreSQL's own MaxAllocSize bound
                 10_000,        // max_startup_packet_size: PostgreSQL refuses startup packets above 10000 bytes
                 1L << 30,      // max_server_message_size: 1 GiB
-                200);          // max_prepared_statements: PgBouncer's default since 1.22
+                200,           // max_prepared_statements: PgBouncer's default since 1.22
+                Duration.ofSeconds(10), 5, Duration.ofSeconds(30)); // leak_idle_age, leak_min_connections, leak_window
     }
 }

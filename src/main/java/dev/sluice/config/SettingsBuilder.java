@@ -41,6 +41,9 @@ final class SettingsBuilder {
     int maxStartupPacketSize;
     long maxServerMessageSize;
     int maxPreparedStatements;
+    Duration leakIdleAge;
+    int leakMinConnections;
+    Duration leakWindow;
 
     SettingsBuilder(Settings base) {
         listenAddr = base.listenAddr();
@@ -77,6 +80,9 @@ final class SettingsBuilder {
         maxStartupPacketSize = base.maxStartupPacketSize();
         maxServerMessageSize = base.maxServerMessageSize();
         maxPreparedStatements = base.maxPreparedStatements();
+        leakIdleAge = base.leakIdleAge();
+        leakMinConnections = base.leakMinConnections();
+        leakWindow = base.leakWindow();
     }
 
     Settings build() {
@@ -88,6 +94,6 @@ final class SettingsBuilder {
                 serverResetQuery, serverResetQueryAlways, serverCheckQuery, serverCheckDelay,
                 adminUsers, statsUsers, logConnections, logDisconnections,
                 ignoreStartupParameters, maxClientMessageSize, maxStartupPacketSize, maxServerMessageSize,
-                maxPreparedStatements);
+                maxPreparedStatements, leakIdleAge, leakMinConnections, leakWindow);
     }
 }

@@ -103,6 +103,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     /** When the oldest reply still owed was requested (for query_timeout). */
     private long queryStartNanos;
     private volatile long lastActivityNanos = System.nanoTime();
+    /** The start of the last statement text the client sent (Query or Parse), for leak attribution. */
+    private volatile byte[] lastStatement;
     private long connectedAtNanos = System.nanoTime();
     private ScheduledFuture<?> loginTimer;
     private ScheduledFuture<?> waitTimer;
@@ -410,6 +412,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     private void onClientMessage(ByteBuf frame) {
         byte type = frame.getByte(frame.readerIndex());
+        if (type == MessageType.QUERY || type == MessageType.PARSE) {
+            rememberStatement(type, frame);
+        }
         if (type == MessageType.TERMINATE) {
             frame.release();
             close(DisconnectReason.CLIENT_TERMINATE);
@@ -439,6 +444,37 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (server == null && !waiting) {
             requestServer();
         }
+    }
+
+    private void rememberStatement(byte type, ByteBuf frame) {
+        int from = frame.readerIndex() + 5;
+        if (type == MessageType.PARSE) {
+            from = frame.indexOf(from, frame.writerIndex(), (byte) 0) + 1; // skip the statement name
+            if (from <= 0) {
+                return;
+            }
+        }
+        int end = frame.indexOf(from, Math.min(frame.writerIndex(), from + 120), (byte) 0);
+        int len = (end < 0 ? Math.min(frame.writerIndex(), from + 120) : end) - from;
+        byte[] b = new byte[Math.max(0, len)];
+        frame.getBytes(from, b);
+        lastStatement = b;
+    }
+
+    /** What the leak detector needs to know about this client; null before login completes. */
+    public dev.sluice.guard.LeakDetector.ClientView leakView(long now) {
+        Workload w = workload;
+        if (state != State.READY || w == null) {
+            return null;
+        }
+        boolean idle = server == null && !waiting;
+        byte[] stmt = lastStatement;
+        String addr = channel.remoteAddress() instanceof InetSocketAddress i && i.getAddress() != null
+                ? i.getAddress().getHostAddress() : String.valueOf(channel.remoteAddress());
+        return new dev.sluice.guard.LeakDetector.ClientView(
+                new dev.sluice.guard.LeakDetector.Source(w.name(), applicationName(), user, addr),
+                idle, idle ? now - lastActivityNanos : 0,
+                stmt == null ? null : new String(stmt, java.nio.charset.StandardCharsets.UTF_8).replaceAll("\\s+", " "));
     }
 
     /**

@@ -82,6 +82,36 @@ class WorkloadGuardTest {
     }
 
     @Test
+    void theLeakingJobIsNamedAsALeakSuspect() throws Exception {
+        try (SluiceHandle s = SluiceHandle.trust("transaction", 6, "leak_idle_age = 1\nleak_min_connections = 3\n"
+                + "leak_window = 10" + WORKLOADS.formatted(2).replace("max_clients=5", "max_clients=50"))) {
+            List<Connection> leaked = new ArrayList<>();
+            try (Connection api = as(s, "api-server")) {
+                for (int i = 0; i < 8; i++) { // one new connection per task, never closed
+                    Connection c = as(s, "analytics-job");
+                    one(c, "SELECT count(*) FROM pg_class");
+                    leaked.add(c);
+                    one(api, "SELECT 1"); // the API stays busy, never idle
+                    Thread.sleep(500);
+                }
+                org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+                        .until(() -> !s.server().leakDetector().suspects().isEmpty());
+                var suspects = s.server().leakDetector().suspects();
+                assertThat(suspects).hasSize(1);
+                assertThat(suspects.get(0).source().workload()).isEqualTo("analytics");
+                assertThat(suspects.get(0).source().applicationName()).isEqualTo("analytics-job");
+                assertThat(suspects.get(0).source().address()).isEqualTo("127.0.0.1");
+                assertThat(suspects.get(0).lastStatement()).isEqualTo("SELECT count(*) FROM pg_class");
+                assertThat(suspects.get(0).idleConnections()).isGreaterThanOrEqualTo(3);
+            } finally {
+                for (Connection c : leaked) {
+                    c.close();
+                }
+            }
+        }
+    }
+
+    @Test
     void openTransactionsOfTheJobAreCappedAtItsMaxAndTheApiKeepsWorking() throws Exception {
         try (SluiceHandle s = start(2)) {
             Connection t1 = openTransaction(s, "analytics-job");
