@@ -14,7 +14,12 @@ import java.util.regex.Pattern;
  */
 public record WorkloadConfig(String name, List<Match> matches, int reserve, int max, int maxClients, int priority,
                              Duration queueTimeout, Duration idleTransactionTimeout, Duration clientIdleTimeout,
-                             String source) {
+                             Breaker breaker, String source) {
+    /**
+     * Circuit breaker settings: when at least {@code failureRate} percent of the last {@code window}
+     * admissions (at least {@code minCalls}) timed out, the workload is shed for {@code openFor}.
+     */
+    public record Breaker(int failureRate, int window, int minCalls, Duration openFor) {}
     public static final String DEFAULT = "default";
 
     public WorkloadConfig {

@@ -45,6 +45,10 @@ final class WorkloadParser {
         Duration queueTimeout = null;
         Duration idleTx = null;
         Duration clientIdle = null;
+        int breakerRate = 0;
+        int breakerWindow = 20;
+        int breakerMinCalls = 10;
+        Duration breakerOpenFor = Duration.ofSeconds(20);
         boolean ok = true;
         for (String token : Values.unquote(e.value()).trim().split("\\s+")) {
             if (token.isEmpty()) {
@@ -68,8 +72,13 @@ final class WorkloadParser {
                     case "queue_timeout" -> queueTimeout = Values.duration(value);
                     case "idle_transaction_timeout" -> idleTx = Values.duration(value);
                     case "client_idle_timeout" -> clientIdle = Values.duration(value);
+                    case "breaker_failure_rate" -> breakerRate = Values.intInRange(value.replace("%", ""), 1, 100);
+                    case "breaker_window" -> breakerWindow = Values.intInRange(value, 2, 10_000);
+                    case "breaker_min_calls" -> breakerMinCalls = Values.intInRange(value, 1, 10_000);
+                    case "breaker_open_for" -> breakerOpenFor = Values.duration(value);
                     default -> throw new IllegalArgumentException("unknown key \"" + key + "\"; known: match, reserve, max,"
-                            + " max_clients, priority, queue_timeout, idle_transaction_timeout, client_idle_timeout");
+                            + " max_clients, priority, queue_timeout, idle_transaction_timeout, client_idle_timeout,"
+                            + " breaker_failure_rate, breaker_window, breaker_min_calls, breaker_open_for");
                 }
             } catch (IllegalArgumentException ex) {
                 problems.error(e.file(), e.line(), "[workloads] " + name + ": " + key + ": " + ex.getMessage());
@@ -91,7 +100,9 @@ final class WorkloadParser {
             problems.error(e.file(), e.line(), "[workloads] " + name + ": reserve=" + reserve + " is above max=" + max);
             ok = false;
         }
+        WorkloadConfig.Breaker breaker = breakerRate == 0 ? null
+                : new WorkloadConfig.Breaker(breakerRate, breakerWindow, Math.min(breakerMinCalls, breakerWindow), breakerOpenFor);
         return ok ? new WorkloadConfig(name, matches, reserve, max, maxClients, priority, queueTimeout, idleTx,
-                clientIdle, e.file() + ":" + e.line()) : null;
+                clientIdle, breaker, e.file() + ":" + e.line()) : null;
     }
 }

@@ -98,6 +98,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private ResponseTracker tracker;
     /** This client's protocol-level prepared statements, by the client's own names. */
     private final Map<String, PreparedStatementRegistry.Statement> statements = new java.util.HashMap<>();
+    /** When a circuit-breaker permission was taken for the current wait (0: none outstanding). */
+    private long breakerPermitNanos;
     /** Replies were written to the client without a flush (answered without a server). */
     private boolean unflushed;
     /** When the oldest reply still owed was requested (for query_timeout). */
@@ -744,6 +746,22 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     private void requestServer() {
+        var breaker = state == State.READY ? workload.breaker() : null;
+        if (breaker != null) {
+            if (!breaker.tryAcquirePermission()) {
+                workload.countShedByBreaker();
+                var b = workload.config().breaker();
+                float rate = breaker.getMetrics().getFailureRate();
+                log.info("client {}: reason={} workload={}", describe(), "workload_breaker_open", workload.name());
+                failPending(ErrorResponse.error("ERROR", SqlState.CANNOT_CONNECT_NOW, "sluice: workload \""
+                        + workload.name() + "\" is shed for " + humanDuration(b.openFor()) + " after "
+                        + (rate < 0 ? b.failureRate() : Math.round(rate)) + "% of recent requests failed",
+                        null, "Its requests kept timing out waiting for a server connection (circuit breaker);"
+                                + " retry later, or reduce this workload's load."));
+                return;
+            }
+            breakerPermitNanos = System.nanoTime();
+        }
         waiting = true;
         ServerConnection s = proxy.pools().acquire(pool, this);
         if (s != null) {
@@ -768,6 +786,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         proxy.pools().cancelWait(pool, this);
         waiting = false;
         workload.countQueueTimeout();
+        breakerOutcome(new java.util.concurrent.TimeoutException(reason));
         boolean own = workload.config().queueTimeout() != null;
         java.time.Duration waited = own ? workload.config().queueTimeout() : proxy.settings().queryWaitTimeout();
         String setting = own ? "queue_timeout of workload \"" + workload.name() + "\"" : "query_wait_timeout";
@@ -782,6 +801,21 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return;
         }
         failPending(err);
+    }
+
+    /** Tells the workload's circuit breaker how the wait for a server ended (null: a server was leased). */
+    private void breakerOutcome(Throwable failure) {
+        if (breakerPermitNanos == 0) {
+            return;
+        }
+        long waited = System.nanoTime() - breakerPermitNanos;
+        breakerPermitNanos = 0;
+        var breaker = workload.breaker();
+        if (failure == null) {
+            breaker.onSuccess(waited, TimeUnit.NANOSECONDS);
+        } else {
+            breaker.onError(waited, TimeUnit.NANOSECONDS, failure);
+        }
     }
 
     private static String humanDuration(java.time.Duration d) {
@@ -800,6 +834,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             waitTimer.cancel(false);
             waitTimer = null;
         }
+        breakerOutcome(null);
         server = s;
         serverSentFatal = false;
         s.setOwner(this);
@@ -892,6 +927,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             waitTimer.cancel(false);
             waitTimer = null;
         }
+        breakerOutcome(new IllegalStateException(error.message()));
         if (state == State.WELCOME) {
             fatal(error, DisconnectReason.SERVER_LOGIN_FAILED);
             return;
@@ -1121,6 +1157,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (waiting) {
             proxy.pools().cancelWait(pool, this);
             waiting = false;
+        }
+        if (breakerPermitNanos != 0) {
+            breakerPermitNanos = 0;
+            workload.breaker().releasePermission(); // the client left: neither success nor failure
         }
         pending.forEach(ReferenceCountUtil::release);
         pending.clear();

@@ -1,6 +1,10 @@
 package dev.sluice.guard;
 
 import dev.sluice.config.WorkloadConfig;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -12,7 +16,12 @@ import java.util.concurrent.atomic.LongAdder;
  * manager under its lock.
  */
 public final class Workload {
+    private static final Logger log = LoggerFactory.getLogger(Workload.class);
+
     private final WorkloadConfig config;
+    /** Null unless the workload configures breaker_failure_rate. */
+    private final CircuitBreaker breaker;
+    private final LongAdder shedByBreaker = new LongAdder();
     private final AtomicInteger clients = new AtomicInteger();
     /** Leased server connections per database; guarded by the pool manager's lock. */
     private final Map<String, Integer> inUseByDatabase = new HashMap<>();
@@ -22,6 +31,43 @@ public final class Workload {
 
     public Workload(WorkloadConfig config) {
         this.config = config;
+        WorkloadConfig.Breaker b = config.breaker();
+        if (b == null) {
+            breaker = null;
+        } else {
+            // Count-based window over admissions: a lease granted is a success, a queue timeout a failure.
+            breaker = CircuitBreaker.of("workload-" + config.name(), CircuitBreakerConfig.custom()
+                    .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
+                    .slidingWindowSize(b.window())
+                    .minimumNumberOfCalls(b.minCalls())
+                    .failureRateThreshold(b.failureRate())
+                    .waitDurationInOpenState(b.openFor())
+                    .permittedNumberOfCallsInHalfOpenState(Math.max(1, Math.min(3, b.minCalls())))
+                    .automaticTransitionFromOpenToHalfOpenEnabled(false)
+                    .recordExceptions(Exception.class)
+                    .build());
+            breaker.getEventPublisher().onStateTransition(e -> log.warn(
+                    "workload \"{}\" circuit breaker: {} (failure rate {}%)", config.name(),
+                    e.getStateTransition(), Math.round(breaker.getMetrics().getFailureRate())));
+        }
+    }
+
+    /** The workload's circuit breaker, or null when it has none. */
+    public CircuitBreaker breaker() {
+        return breaker;
+    }
+
+    /** "closed", "open", "half_open" or "none", for logs and the console. */
+    public String breakerState() {
+        return breaker == null ? "none" : breaker.getState().name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    public void countShedByBreaker() {
+        shedByBreaker.increment();
+    }
+
+    public long shedByBreaker() {
+        return shedByBreaker.sum();
     }
 
     public String name() {

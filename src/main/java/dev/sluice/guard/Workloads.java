@@ -33,7 +33,7 @@ public final class Workloads {
         }
         if (def == null) {
             def = new Workload(new WorkloadConfig(WorkloadConfig.DEFAULT, List.of(), 0, 0, 0, 0, null, null, null,
-                    "implicit"));
+                    null, "implicit"));
         }
         return new Workloads(List.copyOf(list), def);
     }

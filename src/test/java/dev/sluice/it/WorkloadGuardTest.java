@@ -82,6 +82,50 @@ class WorkloadGuardTest {
     }
 
     @Test
+    void aJobWhoseRequestsKeepTimingOutIsShedFastByItsCircuitBreaker() throws Exception {
+        String cfg = "query_wait_timeout = 10\n\n[workloads]\n"
+                + "api = match=application_name:api* reserve=2\n"
+                + "analytics = match=application_name:analytics* max=1 queue_timeout=300ms breaker_failure_rate=50"
+                + " breaker_window=4 breaker_min_calls=4 breaker_open_for=2s\n";
+        try (SluiceHandle s = SluiceHandle.trust("transaction", 4, cfg)) {
+            Connection holder = openTransaction(s, "analytics-job");
+            try (Connection job = as(s, "analytics-job"); Connection api = as(s, "api-server")) {
+                // The holder's admission succeeded; each further request waits 300 ms and times out (53300)
+                // until 50% of the last 4 admissions failed: then the breaker opens.
+                int timeouts = 0;
+                SQLException shed = null;
+                long shedMs = 0;
+                for (int i = 0; i < 6 && shed == null; i++) {
+                    long t0 = System.nanoTime();
+                    try {
+                        one(job, "SELECT 1");
+                    } catch (SQLException e) {
+                        if (e.getSQLState().equals("53300")) {
+                            timeouts++;
+                        } else {
+                            shed = e;
+                            shedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+                        }
+                    }
+                }
+                assertThat(timeouts).isEqualTo(3);
+                assertThat((Object) shed).isNotNull();
+                assertThat(shed.getSQLState()).isEqualTo("57P03");
+                assertThat(shed.getMessage()).contains("workload \"analytics\" is shed for 2s after 75% of recent requests failed");
+                assertThat(shedMs).isLessThan(250L); // refused at once, no queueing
+                assertThat(one(api, "SELECT 5")).isEqualTo(5); // other workloads untouched
+                holder.commit();
+                Thread.sleep(2200); // cool-down over: half-open probes succeed and close the breaker
+                for (int i = 0; i < 5; i++) {
+                    assertThat(one(job, "SELECT 6")).isEqualTo(6);
+                }
+            } finally {
+                holder.close();
+            }
+        }
+    }
+
+    @Test
     void theLeakingJobIsNamedAsALeakSuspect() throws Exception {
         try (SluiceHandle s = SluiceHandle.trust("transaction", 6, "leak_idle_age = 1\nleak_min_connections = 3\n"
                 + "leak_window = 10" + WORKLOADS.formatted(2).replace("max_clients=5", "max_clients=50"))) {
