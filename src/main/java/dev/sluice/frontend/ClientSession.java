@@ -111,9 +111,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private ScheduledFuture<?> loginTimer;
     private ScheduledFuture<?> waitTimer;
     private DisconnectReason closeReason;
+    /** `sluice audit`'s listener; null (one branch per event) when nobody listens. */
+    private final dev.sluice.audit.ConnectionEvents events;
 
     public ClientSession(ProxyContext proxy) {
         this.proxy = proxy;
+        this.events = proxy.connectionEvents();
     }
 
     // ---- accessors used by the listener, janitor and (later) the admin console ----
@@ -398,6 +401,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         ReadyForQuery.IDLE_RFQ.encode(buf);
         channel.writeAndFlush(buf);
         state = State.READY;
+        if (events != null) {
+            events.opened(this);
+        }
         if (loginTimer != null) {
             loginTimer.cancel(false);
         }
@@ -414,6 +420,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     private void onClientMessage(ByteBuf frame) {
         byte type = frame.getByte(frame.readerIndex());
+        if (events != null) {
+            events.clientMessage(this, type);
+        }
         if (type == MessageType.QUERY || type == MessageType.PARSE) {
             rememberStatement(type, frame);
         }
@@ -988,6 +997,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                     if (outstanding > 0) {
                         outstanding--;
                     }
+                    if (events != null) {
+                        events.readyForQuery(this, txnStatus);
+                    }
                 }
                 case MessageType.PARAMETER_STATUS -> {
                     ParameterStatus ps = ParameterStatus.decodeFrame(f);
@@ -1168,6 +1180,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         server = null;
         if (s != null) {
             cleanUp(s);
+        }
+        if (wasReady && events != null) {
+            events.closed(this, closeReason);
         }
         if (wasReady && proxy.settings().logDisconnections()) {
             log.info("disconnect: {} reason={} after {}s", describe(), closeReason.code(),

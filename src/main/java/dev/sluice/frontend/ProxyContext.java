@@ -23,4 +23,9 @@ public interface ProxyContext {
     void clientClosed(ClientSession session);
 
     int clientCount();
+
+    /** `sluice audit`'s connection listener, or null (the default): read once per client, at its creation. */
+    default dev.sluice.audit.ConnectionEvents connectionEvents() {
+        return null;
+    }
 }

@@ -50,6 +50,8 @@ public final class SluiceServer implements ProxyContext, AutoCloseable {
     private final AtomicInteger clientCount = new AtomicInteger();
     private final dev.sluice.guard.LeakDetector leakDetector;
     private final java.util.List<Channel> listeners = new java.util.ArrayList<>();
+    /** Set by `sluice audit` before start(); null otherwise. */
+    private volatile dev.sluice.audit.ConnectionEvents connectionEvents;
 
     public SluiceServer(SluiceConfig config) {
         this(config, Math.max(1, Runtime.getRuntime().availableProcessors()));
@@ -140,6 +142,16 @@ public final class SluiceServer implements ProxyContext, AutoCloseable {
         } catch (RuntimeException e) {
             log.error("leak detector failed", e);
         }
+    }
+
+    /** Sets the listener told about every client connection's life (`sluice audit`); call before start(). */
+    public void connectionEvents(dev.sluice.audit.ConnectionEvents events) {
+        this.connectionEvents = events;
+    }
+
+    @Override
+    public dev.sluice.audit.ConnectionEvents connectionEvents() {
+        return connectionEvents;
     }
 
     public dev.sluice.guard.LeakDetector leakDetector() {
