@@ -54,7 +54,7 @@ public final class ReplayReport {
         row(rows, o, "API errors (500 / timeout / other)", r -> r.api5xx + " / " + r.apiTimeouts + " / " + r.apiOtherErrors);
         row(rows, o, "latency p50 / p99", r -> ms(r.p50Ms) + " / " + ms(r.p99Ms));
         row(rows, o, "peak DB connections", r -> r.peakDbConnections + " / " + o.ordinarySlots());
-        row(rows, o, "job connections held (peak)", r -> String.valueOf(r.jobPeakHeld));
+        row(rows, o, "job connections leaked (peak)", r -> String.valueOf(r.jobPeakHeld));
         row(rows, o, "job tasks refused or failed", r -> r.jobFailures + " of " + r.jobTasks);
         row(rows, o, "time to first alert (after deploy)", r -> r.firstAlertS == null ? "—" : "+" + secs(r.firstAlertS));
         row(rows, o, "time to leak attribution", r -> r.leakAttributedS == null ? "—" : "+" + secs(r.leakAttributedS));
@@ -96,6 +96,8 @@ public final class ReplayReport {
                         + " source (workload, application_name, user, address)",
                 "db_full_s", "seconds after the deploy until the app's connections filled max_connections minus"
                         + " the superuser-reserved slots",
+                "job_peak_connections_held", "connections the job opened and never closed, as the job sees them;"
+                        + " through Sluice some of them may have been closed by Sluice meanwhile",
                 "series", "one point per second [t-1, t); API numbers by the second the request was due,"
                         + " database and job numbers sampled at t"));
         Map<String, Object> modes = new LinkedHashMap<>();

@@ -39,6 +39,16 @@ class ReplayTest {
         return new Run(m, ReplayReport.table(o), HtmlReport.render(o));
     }
 
+    /**
+     * The incident in 20 s: deploy at 2 s, a job fast enough (15 tasks/s) to fill the database within
+     * the run, and no fix, so that "after the database was full" lasts long enough to be measured on a
+     * busy 2-core machine (an API backlog of a few seconds must not be able to carry requests past a fix).
+     */
+    private static Scenario shortened(String leak, List<String> modes) {
+        return Scenario.parse("test-" + leak, Map.of("duration", "20s", "deploy_at", "2s", "fix_at", "never",
+                "job_rate", "15", "leak", leak, "modes", String.join(",", modes)), null);
+    }
+
     private static double d(Map<String, Object> m, String k) {
         Object v = m.get(k);
         assertThat(v).as(k).isNotNull();
@@ -48,8 +58,7 @@ class ReplayTest {
     @Test
     void idleLeakDirectFailsSluiceHoldsPgBouncerIsRefusedToo() throws Exception {
         boolean pgbouncer = PgBouncerTarget.binary() != null;
-        Scenario s = Scenario.incident().withDuration(java.time.Duration.ofSeconds(20))
-                .withModes(pgbouncer ? List.of("direct", "sluice", "pgbouncer") : List.of("direct", "sluice"));
+        Scenario s = shortened("idle", pgbouncer ? List.of("direct", "sluice", "pgbouncer") : List.of("direct", "sluice"));
         Run r = replay(s);
         String why = r.table();
         Map<String, Object> direct = r.mode("direct");
@@ -74,15 +83,16 @@ class ReplayTest {
         assertThat(d(sluice, "api_availability")).as(why).isGreaterThanOrEqualTo(0.999);
         assertThat(d(sluice, "api_availability")).isGreaterThan(d(direct, "api_availability"));
         assertThat(d(sluice, "api_errors")).as(why).isLessThan(d(direct, "api_errors"));
-        assertThat(d(sluice, "p99_ms")).as(why).isLessThan(d(direct, "p99_ms"));
+        // Not "below direct's": once PostgreSQL is full, direct requests fail fast. Sluice's must stay fast.
+        assertThat(d(sluice, "p99_ms")).as(why).isLessThan(1000.0);
         assertThat(sluice.get("db_full_s")).as(why).isNull();
         assertThat(d(sluice, "peak_db_connections")).as(why).isLessThan(d(direct, "peak_db_connections"));
         assertThat(d(sluice, "job_peak_connections_held")).as(why).isLessThanOrEqualTo(20); // analytics max_clients
         assertThat(d(sluice, "job_failures")).as(why).isGreaterThan(0);
-        assertThat(d(sluice, "first_alert_s")).as(why).isBetween(0.0, 17.8);
+        assertThat(d(sluice, "first_alert_s")).as(why).isBetween(0.0, 18.0);
         assertThat((String) sluice.get("first_alert_meaning")).contains("first refusal of workload \"analytics\"");
         if (sluice.get("leak_attributed_s") != null) { // see the report: a capped leak is not always named
-            assertThat(d(sluice, "leak_attributed_s")).isBetween(0.0, 17.8);
+            assertThat(d(sluice, "leak_attributed_s")).isBetween(0.0, 18.0);
             assertThat((String) sluice.get("leak_attribution")).contains("analytics-job");
         }
 
@@ -91,6 +101,7 @@ class ReplayTest {
             assertThat(d(pgb, "incident_availability")).as(why).isLessThan(d(sluice, "incident_availability"));
             assertThat(d(pgb, "api_500")).as(why).isGreaterThan(0); // refused at max_client_conn
             assertThat(d(pgb, "job_peak_connections_held")).as(why).isGreaterThan(d(sluice, "job_peak_connections_held"));
+            assertThat(d(pgb, "api_availability")).as(why).isLessThan(d(sluice, "api_availability"));
             assertThat(pgb.get("leak_attributed_s")).isNull();
         } else {
             assertThat(r.mode("pgbouncer").get("ran")).isEqualTo(false);
@@ -101,8 +112,7 @@ class ReplayTest {
 
     @Test
     void transactionLeakDirectFailsSluiceHolds() throws Exception {
-        Scenario s = Scenario.incident().withDuration(java.time.Duration.ofSeconds(20)).withLeak("transaction")
-                .withModes(List.of("direct", "sluice"));
+        Scenario s = shortened("transaction", List.of("direct", "sluice"));
         Run r = replay(s);
         String why = r.table();
         Map<String, Object> direct = r.mode("direct");
