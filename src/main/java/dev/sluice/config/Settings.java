@@ -13,6 +13,9 @@ import java.util.List;
  * @param listenAddr       as written, comma-separated addresses allowed; "*" means all addresses
  * @param authFile         resolved against the directory of the file that set it; null when not set
  * @param serverCheckQuery empty string disables the check
+ * @param statsPeriod      how often the avg_* figures of SHOW STATS are recomputed (PgBouncer's stats_period)
+ * @param shutdownWaitTimeout Sluice-only: on SIGTERM or SHUTDOWN, how long running transactions may take to
+ *                         finish before their connections are closed anyway (PgBouncer waits without a limit)
  */
 public record Settings(String listenAddr, int listenPort, AuthType authType, Path authFile, PoolMode poolMode,
         int maxClientConn, int defaultPoolSize, int minPoolSize, int reservePoolSize, Duration reservePoolTimeout,
@@ -22,7 +25,7 @@ public record Settings(String listenAddr, int listenPort, AuthType authType, Pat
         String serverResetQuery, boolean serverResetQueryAlways, String serverCheckQuery, Duration serverCheckDelay,
         List<String> adminUsers, List<String> statsUsers, boolean logConnections, boolean logDisconnections,
         List<String> ignoreStartupParameters, int maxClientMessageSize, int maxStartupPacketSize,
-        long maxServerMessageSize) {
+        long maxServerMessageSize, Duration statsPeriod, Duration shutdownWaitTimeout) {
 
     public Settings {
         adminUsers = List.copyOf(adminUsers);
@@ -43,6 +46,8 @@ public record Settings(String listenAddr, int listenPort, AuthType authType, Pat
                 List.of(),
                 (1 << 30) - 1, // max_client_message_size: 1 GiB - 1, PostgreSQL's own MaxAllocSize bound
                 10_000,        // max_startup_packet_size: PostgreSQL refuses startup packets above 10000 bytes
-                1L << 30);     // max_server_message_size: 1 GiB
+                1L << 30,      // max_server_message_size: 1 GiB
+                Duration.ofSeconds(60),  // stats_period: PgBouncer's default
+                Duration.ofSeconds(30)); // shutdown_wait_timeout (Sluice-only): a typical orchestrator grace period
     }
 }

@@ -40,6 +40,8 @@ final class SettingsBuilder {
     int maxClientMessageSize;
     int maxStartupPacketSize;
     long maxServerMessageSize;
+    Duration statsPeriod;
+    Duration shutdownWaitTimeout;
 
     SettingsBuilder(Settings base) {
         listenAddr = base.listenAddr();
@@ -75,6 +77,8 @@ final class SettingsBuilder {
         maxClientMessageSize = base.maxClientMessageSize();
         maxStartupPacketSize = base.maxStartupPacketSize();
         maxServerMessageSize = base.maxServerMessageSize();
+        statsPeriod = base.statsPeriod();
+        shutdownWaitTimeout = base.shutdownWaitTimeout();
     }
 
     Settings build() {
@@ -85,6 +89,7 @@ final class SettingsBuilder {
                 clientIdleTimeout, clientLoginTimeout, idleTransactionTimeout,
                 serverResetQuery, serverResetQueryAlways, serverCheckQuery, serverCheckDelay,
                 adminUsers, statsUsers, logConnections, logDisconnections,
-                ignoreStartupParameters, maxClientMessageSize, maxStartupPacketSize, maxServerMessageSize);
+                ignoreStartupParameters, maxClientMessageSize, maxStartupPacketSize, maxServerMessageSize,
+                statsPeriod, shutdownWaitTimeout);
     }
 }

@@ -29,15 +29,27 @@ final class SettingsParser {
             "client_idle_timeout", "client_login_timeout", "idle_transaction_timeout", "server_reset_query",
             "server_reset_query_always", "server_check_query", "server_check_delay", "admin_users",
             "stats_users", "log_connections", "log_disconnections", "ignore_startup_parameters",
-            "max_client_message_size", "max_startup_packet_size", "max_server_message_size");
+            "max_client_message_size", "max_startup_packet_size", "max_server_message_size", "stats_period",
+            "shutdown_wait_timeout");
 
     private final Problems problems;
-    private final SettingsBuilder builder = new SettingsBuilder(Settings.defaults());
+    private final SettingsBuilder builder;
     private final Map<String, IniEntry> setAt = new LinkedHashMap<>();
     private final Set<String> invalid = new HashSet<>();
 
     SettingsParser(Problems problems) {
+        this(problems, Settings.defaults());
+    }
+
+    /** A parser whose unset keys keep the values of {@code base} (the running settings, for SET). */
+    SettingsParser(Problems problems, Settings base) {
         this.problems = problems;
+        this.builder = new SettingsBuilder(base);
+    }
+
+    /** Every implemented key. */
+    static Set<String> implemented() {
+        return IMPLEMENTED;
     }
 
     /** Where each setting was (last) set; absent keys kept their default. */
@@ -123,6 +135,8 @@ final class SettingsParser {
             case "max_client_message_size" -> b.maxClientMessageSize = (int) sizeInRange(v, 1024, Integer.MAX_VALUE);
             case "max_startup_packet_size" -> b.maxStartupPacketSize = (int) sizeInRange(v, 1024, (1 << 30) - 1);
             case "max_server_message_size" -> b.maxServerMessageSize = sizeInRange(v, 1024, Long.MAX_VALUE);
+            case "stats_period" -> b.statsPeriod = atLeastOneSecond(v);
+            case "shutdown_wait_timeout" -> b.shutdownWaitTimeout = Values.duration(v);
             default -> throw new IllegalStateException("IMPLEMENTED lists " + key + " but apply does not handle it");
         }
     }
@@ -178,6 +192,14 @@ final class SettingsParser {
             throw new IllegalArgumentException(v.strip() + " is too small: " + why + "; use 1 or more");
         }
         return n;
+    }
+
+    private static java.time.Duration atLeastOneSecond(String v) {
+        java.time.Duration d = Values.duration(v);
+        if (d.compareTo(java.time.Duration.ofSeconds(1)) < 0) {
+            throw new IllegalArgumentException(v.strip() + " is too short: averages need a period of 1s or more");
+        }
+        return d;
     }
 
     private static long sizeInRange(String v, long min, long max) {

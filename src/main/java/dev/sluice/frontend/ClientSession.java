@@ -41,6 +41,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,9 +56,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     /** Stop reading from a client that keeps sending while it waits for a server, past this many bytes. */
     private static final long MAX_PENDING_BYTES = 1 << 20;
 
+    private static final AtomicLong IDS = new AtomicLong();
+
     private enum State { STARTUP, AUTH, WELCOME, READY, CLOSED }
 
     private final ProxyContext proxy;
+    /** Shown by SHOW CLIENTS (id, ptr "C-id") and taken by KILL_CLIENT; logs say C-id too. */
+    private final long id = IDS.incrementAndGet();
     private Channel channel;
     private FrameDecoder decoder;
     private State state = State.STARTUP;
@@ -94,6 +99,17 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private long queryStartNanos;
     private volatile long lastActivityNanos = System.nanoTime();
     private long connectedAtNanos = System.nanoTime();
+    private final long connectedAtMillis = System.currentTimeMillis();
+    /** Logged in to the admin console database ("pgbouncer"/"sluice"): handed over after authentication. */
+    private boolean console;
+
+    // statistics for SHOW STATS, added to the pool's counters when a transaction ends
+    private long xactStartNanos;
+    private long waitStartNanos;
+    private long statQueryNanos;
+    private long statQueries;
+    private long statReceived;
+    private long statSent;
     private ScheduledFuture<?> loginTimer;
     private ScheduledFuture<?> waitTimer;
     private DisconnectReason closeReason;
@@ -123,6 +139,50 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     public String applicationName() {
         return desired.getOrDefault("application_name", "");
+    }
+
+    // Read by the admin console from another thread: a snapshot for display, possibly a moment stale.
+
+    public long id() {
+        return id;
+    }
+
+    public Pool pool() {
+        return pool;
+    }
+
+    public SocketAddress localAddress() {
+        return channel.localAddress();
+    }
+
+    public long connectedAtMillis() {
+        return connectedAtMillis;
+    }
+
+    public long lastActivityNanos() {
+        return lastActivityNanos;
+    }
+
+    /** The server this client is linked to now, or null. */
+    public ServerConnection linkedServer() {
+        return server;
+    }
+
+    /** When this client started waiting for a server, 0 when it is not waiting. */
+    public long waitingSinceNanos() {
+        return waiting ? waitStartNanos : 0;
+    }
+
+    /** For SHOW CLIENTS/POOLS: "login", then "waiting" (queued for a server), "active" (linked) or "idle". */
+    public String consoleState() {
+        State st = state;
+        if (st == State.STARTUP || st == State.AUTH) {
+            return "login";
+        }
+        if (waiting || st == State.WELCOME) {
+            return "waiting";
+        }
+        return server != null ? "active" : "idle";
     }
 
     // ---- Netty events ----
@@ -249,20 +309,27 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                             + "connections or raise max_client_conn."), DisconnectReason.MAX_CLIENT_CONN);
             return;
         }
-        if (database.equals("pgbouncer") || database.equals("sluice")) {
-            fatal(ErrorResponse.fatal(SqlState.FEATURE_NOT_SUPPORTED,
-                    "sluice: the admin console is not available in this version"), DisconnectReason.UNSUPPORTED_FEATURE);
-            return;
+        console = database.equals("pgbouncer") || database.equals("sluice");
+        if (console) {
+            requested = p; // the console reads application_name from them; nothing is sent to a server
         }
-        db = proxy.config().database(database).orElse(null);
-        if (db == null) {
+        db = console ? null : proxy.config().database(database).orElse(null);
+        if (db == null && !console) {
             fatal(ErrorResponse.fatal(SqlState.INVALID_CATALOG_NAME, "database \"" + database + "\" does not exist",
                     "sluice: there is no [databases] entry named \"" + database + "\" and no \"*\" fallback."),
                     DisconnectReason.NO_SUCH_DATABASE);
             return;
         }
+        if (!console && proxy.pools().isDisabled(database)) {
+            fatal(ErrorResponse.fatal(SqlState.CANNOT_CONNECT_NOW, "sluice: database \"" + database
+                    + "\" is disabled (DISABLE); new connections are refused until ENABLE"),
+                    DisconnectReason.DATABASE_DISABLED);
+            return;
+        }
         try {
-            requested = StartupParameters.fromStartup(p, s.ignoreStartupParameters());
+            if (!console) {
+                requested = StartupParameters.fromStartup(p, s.ignoreStartupParameters());
+            }
         } catch (ProtocolException e) {
             fatal(ErrorResponse.fatal(e.sqlState(), e.getMessage()), DisconnectReason.STARTUP_PARAMETER_REJECTED);
             return;
@@ -294,6 +361,16 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     private void onAuthenticated() {
+        if (console) {
+            // The admin console takes this connection over: it checks admin_users/stats_users and answers.
+            if (loginTimer != null) {
+                loginTimer.cancel(false);
+            }
+            state = State.CLOSED;
+            proxy.clientClosed(this);
+            proxy.openConsole(channel, id, user, requested);
+            return;
+        }
         pool = proxy.pools().poolFor(db, user);
         mode = pool.mode();
         if (scramClientKey != null && scramServerKey != null && db.user() == null) {
@@ -355,6 +432,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     private void onClientMessage(ByteBuf frame) {
         byte type = frame.getByte(frame.readerIndex());
+        statReceived += frame.readableBytes();
         if (type == MessageType.TERMINATE) {
             frame.release();
             close(DisconnectReason.CLIENT_TERMINATE);
@@ -416,6 +494,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (outstanding == 0 && (type == MessageType.QUERY || type == MessageType.FUNCTION_CALL
                 || type == MessageType.SYNC)) {
             queryStartNanos = System.nanoTime();
+            if (xactStartNanos == 0) {
+                xactStartNanos = queryStartNanos;
+            }
         }
         switch (type) {
             case MessageType.QUERY, MessageType.FUNCTION_CALL -> outstanding++;
@@ -435,12 +516,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     private void requestServer() {
         waiting = true;
+        waitStartNanos = 0;
         ServerConnection s = proxy.pools().acquire(pool, this);
         if (s != null) {
             serverLeased(s);
             return;
         }
         if (waiting) {
+            waitStartNanos = lastActivityNanos; // the request that needs the server arrived then
             java.time.Duration t = proxy.settings().queryWaitTimeout();
             if (!t.isZero() && waitTimer == null) {
                 waitTimer = channel.eventLoop().schedule(this::onWaitTimeout, t.toMillis(), TimeUnit.MILLISECONDS);
@@ -482,6 +565,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             waitTimer.cancel(false);
             waitTimer = null;
         }
+        long waited = 0;
+        if (waitStartNanos != 0) {
+            waited = System.nanoTime() - waitStartNanos;
+            waitStartNanos = 0;
+        }
+        pool.stats().assigned(waited);
         server = s;
         serverSentFatal = false;
         s.setOwner(this);
@@ -624,6 +713,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                     if (outstanding > 0) {
                         outstanding--;
                     }
+                    countReadyForQuery();
                 }
                 case MessageType.PARAMETER_STATUS -> {
                     ParameterStatus ps = ParameterStatus.decodeFrame(f);
@@ -639,6 +729,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 }
                 default -> { }
             }
+            statSent += f.readableBytes();
             channel.write(f, channel.voidPromise());
         }
         channel.flush();
@@ -646,6 +737,24 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             s.setAutoRead(false);
         }
         maybeRelease();
+    }
+
+    /** SHOW STATS: a query ended; at the end of a transaction, what it did goes to the pool's counters. */
+    private void countReadyForQuery() {
+        statQueries++;
+        long now = lastActivityNanos;
+        if (outstanding == 0 && queryStartNanos != 0) {
+            statQueryNanos += now - queryStartNanos; // time the server was busy for us, pipelined queries once
+        }
+        if (txnStatus == ReadyForQuery.IDLE && outstanding == 0) {
+            pool.stats().transaction(statQueries, xactStartNanos == 0 ? 0 : now - xactStartNanos, statQueryNanos,
+                    statReceived, statSent);
+            xactStartNanos = 0;
+            statQueries = 0;
+            statQueryNanos = 0;
+            statReceived = 0;
+            statSent = 0;
+        }
     }
 
     /** In transaction mode, the server goes back to the pool at the end of each transaction. */
@@ -726,6 +835,36 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     // ---- closing ----
+
+    /**
+     * KILL / KILL_CLIENT from the admin console: the client is told why and closed; its server, if any, is
+     * closed too rather than cleaned up for reuse (as PgBouncer does). Runs on this client's loop.
+     */
+    public void kill(String message) {
+        eventLoop().execute(() -> {
+            ServerConnection s = server;
+            if (s != null && state != State.CLOSED) {
+                server = null;
+                proxy.pools().discard(pool, s, DisconnectReason.ADMIN_KILL);
+            }
+            fatal(ErrorResponse.fatal(SqlState.ADMIN_SHUTDOWN, message), DisconnectReason.ADMIN_KILL);
+        });
+    }
+
+    /**
+     * Graceful shutdown: closes this client (57P01) unless it is inside a transaction or waiting for a
+     * reply; the caller asks again until every client is gone. Runs on this client's loop.
+     */
+    public void closeIfIdle() {
+        eventLoop().execute(() -> {
+            if (state == State.READY && server != null && (syncing || outstanding > 0 || unsynced
+                    || txnStatus != ReadyForQuery.IDLE)) {
+                return; // mid-transaction: let it finish
+            }
+            fatal(ErrorResponse.fatal(SqlState.ADMIN_SHUTDOWN,
+                    "sluice: terminating connection because the proxy is shutting down"), DisconnectReason.SHUTDOWN);
+        });
+    }
 
     /** Sluice is shutting down: tell the client (57P01, as PostgreSQL does) and close, waiting briefly. */
     public void closeForShutdown() {

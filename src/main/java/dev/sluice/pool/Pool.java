@@ -3,6 +3,7 @@ package dev.sluice.pool;
 import dev.sluice.backend.ServerConnection;
 import dev.sluice.backend.ServerLogin;
 import dev.sluice.backend.ServerLoginException;
+import dev.sluice.config.DatabaseConfig;
 import dev.sluice.config.PoolMode;
 import dev.sluice.protocol.ErrorResponse;
 import io.netty.channel.EventLoop;
@@ -33,7 +34,11 @@ public final class Pool {
 
     private final PoolManager manager;
     private final PoolKey key;
-    private final PoolSettings settings;
+    /** Replaced (under the manager's lock) when RELOAD or SET changes pool sizes or timeouts. */
+    private volatile PoolSettings settings;
+    /** The [databases] entry servers are opened with; replaced on RELOAD, kept when the entry was removed. */
+    private volatile DatabaseConfig database;
+    private final PoolStats stats = new PoolStats();
     private final ArrayDeque<ServerConnection> idle = new ArrayDeque<>();
     private final Set<ServerConnection> active = new HashSet<>();
     private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
@@ -45,10 +50,11 @@ public final class Pool {
     private long lastLoginErrorNanos;
     private volatile ServerLogin.ScramKeys scramKeys;
 
-    Pool(PoolManager manager, PoolKey key, PoolSettings settings) {
+    Pool(PoolManager manager, PoolKey key, PoolSettings settings, DatabaseConfig database) {
         this.manager = manager;
         this.key = key;
         this.settings = settings;
+        this.database = database;
     }
 
     public PoolKey key() {
@@ -61,6 +67,21 @@ public final class Pool {
 
     public PoolMode mode() {
         return settings.mode();
+    }
+
+    /** Counters for SHOW STATS; clients add to them at the end of each transaction. */
+    public PoolStats stats() {
+        return stats;
+    }
+
+    public DatabaseConfig database() {
+        return database;
+    }
+
+    /** New limits from RELOAD or SET; leases already granted are not affected. */
+    void update(PoolSettings newSettings, DatabaseConfig newDatabase) {
+        settings = newSettings;
+        database = newDatabase;
     }
 
     /** The server's parameters as the first server connection reported them: what clients see at login. */
@@ -124,7 +145,8 @@ public final class Pool {
      * Returns null when queued; the waiter is then called back on its own event loop.
      */
     ServerConnection acquire(ServerWaiter w) {
-        ServerConnection s = takeIdle(w.eventLoop());
+        boolean paused = manager.isPaused(this);
+        ServerConnection s = paused ? null : takeIdle(w.eventLoop());
         if (s != null) {
             active.add(s);
             return s;
@@ -187,6 +209,12 @@ public final class Pool {
             s.close(DisconnectReason.POOL_SHUTDOWN);
             return;
         }
+        if (s.closeNeeded() || manager.isPaused(this)) {
+            // RECONNECT, a changed [databases] entry, or PAUSE: this server is not to be used again.
+            s.close(s.closeNeeded() ? DisconnectReason.ADMIN_RECONNECT : DisconnectReason.ADMIN_PAUSE);
+            manager.serverGone(this);
+            return;
+        }
         // server_lifetime = 0 means "use once" (PgBouncer), so >= and not >.
         if (System.nanoTime() - s.createdNanos() >= settings.serverLifetimeNanos()) {
             s.close(DisconnectReason.SERVER_LIFETIME);
@@ -237,6 +265,10 @@ public final class Pool {
         if (welcomeParameters == null) {
             welcomeParameters = Collections.unmodifiableMap(new HashMap<>(s.parameters()));
         }
+        if (manager.isPaused(this)) {
+            s.close(DisconnectReason.ADMIN_PAUSE); // opened before PAUSE; PAUSE waits for it to go
+            return;
+        }
         handOut(s);
     }
 
@@ -283,6 +315,34 @@ public final class Pool {
                 s.close(reason);
             }
         }
+        // After RELOAD/SET lowered pool_size: the surplus goes as it becomes idle, coldest first.
+        int limit = settings.poolSize() + settings.reservePoolSize();
+        while (serverCount() > limit && !idle.isEmpty()) {
+            idle.pollLast().close(DisconnectReason.POOL_SIZE_REDUCED);
+        }
+    }
+
+    // ---- admin console (called by the manager, under its lock) ----
+
+    /** Closes every idle server now (PAUSE, RECONNECT, KILL). */
+    void closeIdle(DisconnectReason reason) {
+        ServerConnection s;
+        while ((s = idle.pollFirst()) != null) {
+            s.close(reason);
+        }
+    }
+
+    /** Marks every server to be closed instead of reused; idle ones go now, leased ones when released. */
+    void closeWhenReleased(DisconnectReason idleReason) {
+        for (ServerConnection s : active) {
+            s.markCloseNeeded();
+        }
+        closeIdle(idleReason);
+    }
+
+    PoolSnapshot snapshot(long now) {
+        return new PoolSnapshot(this, key, settings, new ArrayList<>(idle), new ArrayList<>(active), connecting,
+                waiters.size(), oldestWaitNanos(now), manager.isPaused(this));
     }
 
     /** Removes the coldest idle server for eviction; it keeps its slot until {@link #evictionDone()}. */

@@ -213,7 +213,7 @@ class ConfigLoaderTest {
                 d.idleTransactionTimeout(), d.serverResetQuery(), d.serverResetQueryAlways(), d.serverCheckQuery(),
                 d.serverCheckDelay(), d.adminUsers(), d.statsUsers(), d.logConnections(), d.logDisconnections(),
                 d.ignoreStartupParameters(), d.maxClientMessageSize(), d.maxStartupPacketSize(),
-                d.maxServerMessageSize()));
+                d.maxServerMessageSize(), d.statsPeriod(), d.shutdownWaitTimeout()));
         assertThat(d.listenAddr()).isEqualTo("127.0.0.1");
         assertThat(d.listenPort()).isEqualTo(6432);
         assertThat(d.authType()).isEqualTo(AuthType.MD5);
