@@ -252,6 +252,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         StartupMessage startup = (StartupMessage) packet;
         decoder.typedFramesFollow();
         Map<String, String> p = startup.parameters();
+        negotiateProtocol(startup);
         user = p.get("user");
         if (user == null || user.isEmpty()) {
             fatal(ErrorResponse.fatal(SqlState.INVALID_AUTHORIZATION_SPECIFICATION,
@@ -303,6 +304,31 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         onAuthStep(first);
     }
 
+    /**
+     * A client asking for protocol 3.x (x > 0, e.g. PostgreSQL 18's 3.2) or sending {@code _pq_.} options
+     * gets NegotiateProtocolVersion and continues on 3.0, exactly as PostgreSQL answers such a client.
+     */
+    private void negotiateProtocol(StartupMessage startup) {
+        List<String> unsupported = new ArrayList<>();
+        for (String k : startup.parameters().keySet()) {
+            if (k.startsWith("_pq_.")) {
+                unsupported.add(k);
+            }
+        }
+        if (startup.minorVersion() == 0 && unsupported.isEmpty()) {
+            return;
+        }
+        ByteBuf b = channel.alloc().buffer();
+        int len = dev.sluice.protocol.Wire.beginMessage(b, MessageType.NEGOTIATE_PROTOCOL_VERSION);
+        b.writeInt(0); // newest minor version supported
+        b.writeInt(unsupported.size());
+        for (String o : unsupported) {
+            dev.sluice.protocol.Wire.writeCString(b, o);
+        }
+        dev.sluice.protocol.Wire.endMessage(b, len);
+        channel.write(b);
+    }
+
     private void onAuthStep(ClientAuthenticator.Step step) {
         if (step instanceof ClientAuthenticator.Step.Send send) {
             channel.writeAndFlush(PgMessage.encodeAll(channel.alloc(), send.message()));
@@ -333,8 +359,15 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             pool.offerScramKeys(scramClientKey, scramServerKey);
         }
         channel.write(PgMessage.encodeAll(channel.alloc(), Authentication.ok()));
-        cancelKey = proxy.cancelRegistry().register(this);
         state = State.WELCOME;
+        if (mode == PoolMode.SESSION) {
+            // Session mode is the real session: the client gets its server now, and that backend's pid in
+            // BackendKeyData (pg_backend_pid() and lock monitoring match), with a secret of Sluice's own.
+            channel.flush();
+            requestServer();
+            return;
+        }
+        cancelKey = proxy.cancelRegistry().register(this);
         if (pool.welcomeParameters() != null) {
             fillDesired(pool.welcomeParameters());
             sendWelcome();
@@ -384,6 +417,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     private void sendWelcome() {
+        if (cancelKey == null) {
+            // Session mode: the server's real process id; the secret is ours, so a key learnt by an earlier
+            // owner of this server (or sent straight to PostgreSQL) cancels nothing.
+            cancelKey = server != null && server.backendKey() != null
+                    ? proxy.cancelRegistry().registerWithPid(this, server.backendKey().processId())
+                    : proxy.cancelRegistry().register(this);
+        }
         Map<String, String> shown = new LinkedHashMap<>(pool.welcomeParameters());
         for (Map.Entry<String, String> e : desired.entrySet()) {
             if (shown.containsKey(e.getKey())) {
@@ -1148,7 +1188,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (waitTimer != null) {
             waitTimer.cancel(false);
         }
-        proxy.cancelRegistry().unregister(cancelKey);
+        proxy.cancelRegistry().unregister(cancelKey, this);
         proxy.clientClosed(this);
         if (countedInWorkload) {
             countedInWorkload = false;
