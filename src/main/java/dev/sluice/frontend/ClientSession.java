@@ -98,6 +98,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private ResponseTracker tracker;
     /** This client's protocol-level prepared statements, by the client's own names. */
     private final Map<String, PreparedStatementRegistry.Statement> statements = new java.util.HashMap<>();
+    /** Transaction mode: this lease changed session state; the server is reset before anyone else gets it. */
+    private boolean sessionDirty;
     /** When a circuit-breaker permission was taken for the current wait (0: none outstanding). */
     private long breakerPermitNanos;
     /** Replies were written to the client without a flush (answered without a server). */
@@ -456,6 +458,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         byte type = frame.getByte(frame.readerIndex());
         if (type == MessageType.QUERY || type == MessageType.PARSE) {
             rememberStatement(type, frame);
+            if (mode != PoolMode.SESSION && !sessionDirty && SessionState.textMayChangeSession(frame)) {
+                sessionDirty = true;
+            }
         }
         if (type == MessageType.TERMINATE) {
             frame.release();
@@ -1041,6 +1046,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                         serverSentFatal = true;
                     }
                 }
+                case MessageType.COMMAND_COMPLETE -> {
+                    if (mode != PoolMode.SESSION && !sessionDirty && SessionState.changesSession(f)) {
+                        sessionDirty = true;
+                    }
+                }
                 default -> { }
             }
             channel.write(f, channel.voidPromise());
@@ -1063,8 +1073,29 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         ServerConnection s = server;
         server = null;
         s.setAutoRead(true);
-        proxy.pools().release(pool, s);
+        if (sessionDirty) {
+            // SET, LISTEN, temp table, advisory lock...: reset before the next client; this client's reported
+            // settings (application_name, TimeZone, ...) are re-applied on its next lease from `desired`.
+            sessionDirty = false;
+            resetAndRelease(s);
+        } else {
+            proxy.pools().release(pool, s);
+        }
         channel.config().setAutoRead(true);
+    }
+
+    private void resetAndRelease(ServerConnection s) {
+        statements.clear(); // DISCARD ALL drops the server's prepared statements, and PostgreSQL would too
+        s.runInternal("DISCARD ALL", (srv, err) -> {
+            if (err != null) {
+                log.warn("reset after session change failed on {}: {}", srv, err);
+                proxy.pools().discard(pool, srv, DisconnectReason.CLEANUP_FAILED);
+                return;
+            }
+            srv.applied().clear();
+            srv.preparedStatements().clear();
+            proxy.pools().release(pool, srv);
+        });
     }
 
     @Override
@@ -1238,13 +1269,15 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         String reset = st.serverResetQuery();
         if ((mode == PoolMode.SESSION || st.serverResetQueryAlways()) && reset != null && !reset.isBlank()) {
             steps.add(reset);
+        } else if (sessionDirty) {
+            steps.add("DISCARD ALL");
         }
         runCleanup(s, steps, 0);
     }
 
     private void runCleanup(ServerConnection s, List<String> steps, int i) {
         if (i == steps.size()) {
-            String reset = proxy.settings().serverResetQuery();
+            String reset = steps.contains("DISCARD ALL") ? "DISCARD ALL" : proxy.settings().serverResetQuery();
             if (reset != null && steps.contains(reset)) {
                 String up = reset.toUpperCase(Locale.ROOT);
                 if (up.contains("DISCARD ALL") || up.contains("RESET ALL")) {
