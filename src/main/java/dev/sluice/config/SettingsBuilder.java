@@ -41,6 +41,11 @@ final class SettingsBuilder {
     int maxStartupPacketSize;
     long maxServerMessageSize;
     int maxPreparedStatements;
+    boolean maxDbConnectionsAuto;
+    BudgetHeadroom budgetHeadroom;
+    Duration budgetCheckInterval;
+    String budgetUser;
+    String budgetPassword;
 
     SettingsBuilder(Settings base) {
         listenAddr = base.listenAddr();
@@ -77,6 +82,11 @@ final class SettingsBuilder {
         maxStartupPacketSize = base.maxStartupPacketSize();
         maxServerMessageSize = base.maxServerMessageSize();
         maxPreparedStatements = base.maxPreparedStatements();
+        maxDbConnectionsAuto = base.maxDbConnectionsAuto();
+        budgetHeadroom = base.budgetHeadroom();
+        budgetCheckInterval = base.budgetCheckInterval();
+        budgetUser = base.budgetUser();
+        budgetPassword = base.budgetPassword();
     }
 
     Settings build() {
@@ -88,6 +98,7 @@ final class SettingsBuilder {
                 serverResetQuery, serverResetQueryAlways, serverCheckQuery, serverCheckDelay,
                 adminUsers, statsUsers, logConnections, logDisconnections,
                 ignoreStartupParameters, maxClientMessageSize, maxStartupPacketSize, maxServerMessageSize,
-                maxPreparedStatements);
+                maxPreparedStatements, maxDbConnectionsAuto, budgetHeadroom, budgetCheckInterval, budgetUser,
+                budgetPassword);
     }
 }
