@@ -28,8 +28,9 @@ public record Settings(String listenAddr, int listenPort, AuthType authType, Pat
         String serverResetQuery, boolean serverResetQueryAlways, String serverCheckQuery, Duration serverCheckDelay,
         List<String> adminUsers, List<String> statsUsers, boolean logConnections, boolean logDisconnections,
         List<String> ignoreStartupParameters, int maxClientMessageSize, int maxStartupPacketSize,
-        long maxServerMessageSize, int maxPreparedStatements, boolean maxDbConnectionsAuto,
-        BudgetHeadroom budgetHeadroom, Duration budgetCheckInterval, String budgetUser, String budgetPassword) {
+        long maxServerMessageSize, int maxPreparedStatements, Duration leakIdleAge, int leakMinConnections,
+        Duration leakWindow, boolean maxDbConnectionsAuto, BudgetHeadroom budgetHeadroom, Duration budgetCheckInterval,
+        String budgetUser, String budgetPassword) {
 
     public Settings {
         adminUsers = List.copyOf(adminUsers);
@@ -52,6 +53,7 @@ public record Settings(String listenAddr, int listenPort, AuthType authType, Pat
                 10_000,        // max_startup_packet_size: PostgreSQL refuses startup packets above 10000 bytes
                 1L << 30,      // max_server_message_size: 1 GiB
                 200,           // max_prepared_statements: PgBouncer's default since 1.22
+                Duration.ofSeconds(10), 5, Duration.ofSeconds(30), // leak_idle_age, leak_min_connections, leak_window
                 false,         // max_db_connections = auto: off, PgBouncer's meaning of max_db_connections
                 BudgetHeadroom.DEFAULT, // budget_headroom: 5% of max_connections
                 Duration.ofSeconds(5),  // budget_check_interval

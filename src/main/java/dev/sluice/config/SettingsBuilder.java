@@ -41,6 +41,9 @@ final class SettingsBuilder {
     int maxStartupPacketSize;
     long maxServerMessageSize;
     int maxPreparedStatements;
+    Duration leakIdleAge;
+    int leakMinConnections;
+    Duration leakWindow;
     boolean maxDbConnectionsAuto;
     BudgetHeadroom budgetHeadroom;
     Duration budgetCheckInterval;
@@ -82,6 +85,9 @@ final class SettingsBuilder {
         maxStartupPacketSize = base.maxStartupPacketSize();
         maxServerMessageSize = base.maxServerMessageSize();
         maxPreparedStatements = base.maxPreparedStatements();
+        leakIdleAge = base.leakIdleAge();
+        leakMinConnections = base.leakMinConnections();
+        leakWindow = base.leakWindow();
         maxDbConnectionsAuto = base.maxDbConnectionsAuto();
         budgetHeadroom = base.budgetHeadroom();
         budgetCheckInterval = base.budgetCheckInterval();
@@ -98,7 +104,7 @@ final class SettingsBuilder {
                 serverResetQuery, serverResetQueryAlways, serverCheckQuery, serverCheckDelay,
                 adminUsers, statsUsers, logConnections, logDisconnections,
                 ignoreStartupParameters, maxClientMessageSize, maxStartupPacketSize, maxServerMessageSize,
-                maxPreparedStatements, maxDbConnectionsAuto, budgetHeadroom, budgetCheckInterval, budgetUser,
-                budgetPassword);
+                maxPreparedStatements, leakIdleAge, leakMinConnections, leakWindow, maxDbConnectionsAuto,
+                budgetHeadroom, budgetCheckInterval, budgetUser, budgetPassword);
     }
 }

@@ -30,8 +30,8 @@ final class SettingsParser {
             "server_reset_query_always", "server_check_query", "server_check_delay", "admin_users",
             "stats_users", "log_connections", "log_disconnections", "ignore_startup_parameters",
             "max_client_message_size", "max_startup_packet_size", "max_server_message_size",
-            "max_prepared_statements", "budget_headroom", "budget_check_interval", "budget_user",
-            "budget_password");
+            "max_prepared_statements", "leak_idle_age", "leak_min_connections", "leak_window",
+            "budget_headroom", "budget_check_interval", "budget_user", "budget_password");
 
     private final Problems problems;
     private final SettingsBuilder builder = new SettingsBuilder(Settings.defaults());
@@ -129,6 +129,9 @@ final class SettingsParser {
             case "max_startup_packet_size" -> b.maxStartupPacketSize = (int) sizeInRange(v, 1024, (1 << 30) - 1);
             case "max_server_message_size" -> b.maxServerMessageSize = sizeInRange(v, 1024, Long.MAX_VALUE);
             case "max_prepared_statements" -> b.maxPreparedStatements = Values.intInRange(v, 0, 100_000);
+            case "leak_idle_age" -> b.leakIdleAge = Values.duration(v);
+            case "leak_min_connections" -> b.leakMinConnections = Values.intInRange(v, 1, 1_000_000);
+            case "leak_window" -> b.leakWindow = Values.duration(v);
             case "budget_headroom" -> b.budgetHeadroom = BudgetHeadroom.parse(v);
             case "budget_check_interval" -> b.budgetCheckInterval = budgetCheckInterval(v);
             case "budget_user" -> b.budgetUser = v.isBlank() ? null : v.strip();

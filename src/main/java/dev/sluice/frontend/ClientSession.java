@@ -6,6 +6,7 @@ import dev.sluice.config.AuthType;
 import dev.sluice.config.DatabaseConfig;
 import dev.sluice.config.PoolMode;
 import dev.sluice.config.Settings;
+import dev.sluice.guard.Workload;
 import dev.sluice.pool.DisconnectReason;
 import dev.sluice.pool.Pool;
 import dev.sluice.pool.ServerWaiter;
@@ -75,6 +76,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     /** The session settings this client expects on whichever server it runs on (canonical names). */
     private final Map<String, String> desired = new LinkedHashMap<>();
     private Map<String, String> requested = Map.of();
+    /** The workload this client was classified into (read by the pools under their lock, hence volatile). */
+    private volatile Workload workload;
+    private boolean countedInWorkload;
 
     // proxy state
     private ServerConnection server;
@@ -94,11 +98,15 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private ResponseTracker tracker;
     /** This client's protocol-level prepared statements, by the client's own names. */
     private final Map<String, PreparedStatementRegistry.Statement> statements = new java.util.HashMap<>();
+    /** When a circuit-breaker permission was taken for the current wait (0: none outstanding). */
+    private long breakerPermitNanos;
     /** Replies were written to the client without a flush (answered without a server). */
     private boolean unflushed;
     /** When the oldest reply still owed was requested (for query_timeout). */
     private long queryStartNanos;
     private volatile long lastActivityNanos = System.nanoTime();
+    /** The start of the last statement text the client sent (Query or Parse), for leak attribution. */
+    private volatile byte[] lastStatement;
     private long connectedAtNanos = System.nanoTime();
     private ScheduledFuture<?> loginTimer;
     private ScheduledFuture<?> waitTimer;
@@ -125,6 +133,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     public SocketAddress remoteAddress() {
         return channel.remoteAddress();
+    }
+
+    @Override
+    public Workload workload() {
+        return workload;
     }
 
     public String applicationName() {
@@ -239,6 +252,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         StartupMessage startup = (StartupMessage) packet;
         decoder.typedFramesFollow();
         Map<String, String> p = startup.parameters();
+        negotiateProtocol(startup);
         user = p.get("user");
         if (user == null || user.isEmpty()) {
             fatal(ErrorResponse.fatal(SqlState.INVALID_AUTHORIZATION_SPECIFICATION,
@@ -290,6 +304,31 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         onAuthStep(first);
     }
 
+    /**
+     * A client asking for protocol 3.x (x > 0, e.g. PostgreSQL 18's 3.2) or sending {@code _pq_.} options
+     * gets NegotiateProtocolVersion and continues on 3.0, exactly as PostgreSQL answers such a client.
+     */
+    private void negotiateProtocol(StartupMessage startup) {
+        List<String> unsupported = new ArrayList<>();
+        for (String k : startup.parameters().keySet()) {
+            if (k.startsWith("_pq_.")) {
+                unsupported.add(k);
+            }
+        }
+        if (startup.minorVersion() == 0 && unsupported.isEmpty()) {
+            return;
+        }
+        ByteBuf b = channel.alloc().buffer();
+        int len = dev.sluice.protocol.Wire.beginMessage(b, MessageType.NEGOTIATE_PROTOCOL_VERSION);
+        b.writeInt(0); // newest minor version supported
+        b.writeInt(unsupported.size());
+        for (String o : unsupported) {
+            dev.sluice.protocol.Wire.writeCString(b, o);
+        }
+        dev.sluice.protocol.Wire.endMessage(b, len);
+        channel.write(b);
+    }
+
     private void onAuthStep(ClientAuthenticator.Step step) {
         if (step instanceof ClientAuthenticator.Step.Send send) {
             channel.writeAndFlush(PgMessage.encodeAll(channel.alloc(), send.message()));
@@ -308,6 +347,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     private void onAuthenticated() {
+        if (!joinWorkload(requested.getOrDefault("application_name", ""))) {
+            return;
+        }
         pool = proxy.pools().poolFor(db, user);
         mode = pool.mode();
         if (mode != PoolMode.SESSION && proxy.settings().maxPreparedStatements() > 0) {
@@ -317,8 +359,15 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             pool.offerScramKeys(scramClientKey, scramServerKey);
         }
         channel.write(PgMessage.encodeAll(channel.alloc(), Authentication.ok()));
-        cancelKey = proxy.cancelRegistry().register(this);
         state = State.WELCOME;
+        if (mode == PoolMode.SESSION) {
+            // Session mode is the real session: the client gets its server now, and that backend's pid in
+            // BackendKeyData (pg_backend_pid() and lock monitoring match), with a secret of Sluice's own.
+            channel.flush();
+            requestServer();
+            return;
+        }
+        cancelKey = proxy.cancelRegistry().register(this);
         if (pool.welcomeParameters() != null) {
             fillDesired(pool.welcomeParameters());
             sendWelcome();
@@ -327,6 +376,32 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             channel.flush();
             requestServer();
         }
+    }
+
+    /**
+     * Classifies this client (user, database, application_name, address) and counts it in its workload;
+     * a workload at max_clients refuses the login with a message naming it: the leaking job hits its own
+     * wall while everyone else keeps working.
+     */
+    private boolean joinWorkload(String applicationName) {
+        java.net.InetAddress addr = channel.remoteAddress() instanceof InetSocketAddress i ? i.getAddress() : null;
+        Workload w = proxy.pools().workloads().classify(user, database, applicationName, addr);
+        if (w == workload) {
+            return true;
+        }
+        if (!w.tryAddClient()) {
+            fatal(ErrorResponse.fatal(SqlState.TOO_MANY_CONNECTIONS, "sluice: workload \"" + w.name() + "\" has "
+                    + w.config().maxClients() + " client connections (max_clients); close unused connections",
+                    "Each connection of this workload stays open; look for connections the application never closes"
+                            + " (SHOW CLIENTS)."), DisconnectReason.WORKLOAD_MAX_CLIENTS);
+            return false;
+        }
+        if (countedInWorkload) {
+            workload.removeClient();
+        }
+        workload = w;
+        countedInWorkload = true;
+        return true;
     }
 
     /** Client's requested settings over the server's defaults for the parameters every client must have. */
@@ -342,6 +417,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     private void sendWelcome() {
+        if (cancelKey == null) {
+            // Session mode: the server's real process id; the secret is ours, so a key learnt by an earlier
+            // owner of this server (or sent straight to PostgreSQL) cancels nothing.
+            cancelKey = server != null && server.backendKey() != null
+                    ? proxy.cancelRegistry().registerWithPid(this, server.backendKey().processId())
+                    : proxy.cancelRegistry().register(this);
+        }
         Map<String, String> shown = new LinkedHashMap<>(pool.welcomeParameters());
         for (Map.Entry<String, String> e : desired.entrySet()) {
             if (shown.containsKey(e.getKey())) {
@@ -372,6 +454,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     private void onClientMessage(ByteBuf frame) {
         byte type = frame.getByte(frame.readerIndex());
+        if (type == MessageType.QUERY || type == MessageType.PARSE) {
+            rememberStatement(type, frame);
+        }
         if (type == MessageType.TERMINATE) {
             frame.release();
             close(DisconnectReason.CLIENT_TERMINATE);
@@ -403,6 +488,37 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
     }
 
+    private void rememberStatement(byte type, ByteBuf frame) {
+        int from = frame.readerIndex() + 5;
+        if (type == MessageType.PARSE) {
+            from = frame.indexOf(from, frame.writerIndex(), (byte) 0) + 1; // skip the statement name
+            if (from <= 0) {
+                return;
+            }
+        }
+        int end = frame.indexOf(from, Math.min(frame.writerIndex(), from + 120), (byte) 0);
+        int len = (end < 0 ? Math.min(frame.writerIndex(), from + 120) : end) - from;
+        byte[] b = new byte[Math.max(0, len)];
+        frame.getBytes(from, b);
+        lastStatement = b;
+    }
+
+    /** What the leak detector needs to know about this client; null before login completes. */
+    public dev.sluice.guard.LeakDetector.ClientView leakView(long now) {
+        Workload w = workload;
+        if (state != State.READY || w == null) {
+            return null;
+        }
+        boolean idle = server == null && !waiting;
+        byte[] stmt = lastStatement;
+        String addr = channel.remoteAddress() instanceof InetSocketAddress i && i.getAddress() != null
+                ? i.getAddress().getHostAddress() : String.valueOf(channel.remoteAddress());
+        return new dev.sluice.guard.LeakDetector.ClientView(
+                new dev.sluice.guard.LeakDetector.Source(w.name(), applicationName(), user, addr),
+                idle, idle ? now - lastActivityNanos : 0,
+                stmt == null ? null : new String(stmt, java.nio.charset.StandardCharsets.UTF_8).replaceAll("\\s+", " "));
+    }
+
     /**
      * Answers, without a server, the one statement drivers send right after login: pgjdbc's
      * {@code SET application_name = '...'}. PostgreSQL would reply CommandComplete, ParameterStatus,
@@ -416,6 +532,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return false;
         }
         frame.release();
+        if (!value.equals(desired.get("application_name")) && !joinWorkload(value)) {
+            return true; // refused by its new workload's max_clients; the connection is closing
+        }
         desired.put("application_name", value);
         channel.writeAndFlush(PgMessage.encodeAll(channel.alloc(),
                 new dev.sluice.protocol.BackendMessages.CommandComplete("SET"),
@@ -667,6 +786,22 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     private void requestServer() {
+        var breaker = state == State.READY ? workload.breaker() : null;
+        if (breaker != null) {
+            if (!breaker.tryAcquirePermission()) {
+                workload.countShedByBreaker();
+                var b = workload.config().breaker();
+                float rate = breaker.getMetrics().getFailureRate();
+                log.info("client {}: reason={} workload={}", describe(), "workload_breaker_open", workload.name());
+                failPending(ErrorResponse.error("ERROR", SqlState.CANNOT_CONNECT_NOW, "sluice: workload \""
+                        + workload.name() + "\" is shed for " + humanDuration(b.openFor()) + " after "
+                        + (rate < 0 ? b.failureRate() : Math.round(rate)) + "% of recent requests failed",
+                        null, "Its requests kept timing out waiting for a server connection (circuit breaker);"
+                                + " retry later, or reduce this workload's load."));
+                return;
+            }
+            breakerPermitNanos = System.nanoTime();
+        }
         waiting = true;
         ServerConnection s = proxy.pools().acquire(pool, this);
         if (s != null) {
@@ -674,7 +809,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return;
         }
         if (waiting) {
-            java.time.Duration t = proxy.settings().queryWaitTimeout();
+            java.time.Duration t = workload.config().queueTimeout() != null ? workload.config().queueTimeout()
+                    : proxy.settings().queryWaitTimeout();
             if (!t.isZero() && waitTimer == null) {
                 waitTimer = channel.eventLoop().schedule(this::onWaitTimeout, t.toMillis(), TimeUnit.MILLISECONDS);
             }
@@ -686,21 +822,44 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (!waiting) {
             return;
         }
+        String reason = proxy.pools().waitReason(pool, workload);
         proxy.pools().cancelWait(pool, this);
         waiting = false;
-        long secs = proxy.settings().queryWaitTimeout().toSeconds();
+        workload.countQueueTimeout();
+        breakerOutcome(new java.util.concurrent.TimeoutException(reason));
+        boolean own = workload.config().queueTimeout() != null;
+        java.time.Duration waited = own ? workload.config().queueTimeout() : proxy.settings().queryWaitTimeout();
+        String setting = own ? "queue_timeout of workload \"" + workload.name() + "\"" : "query_wait_timeout";
         ErrorResponse err = ErrorResponse.error("ERROR", SqlState.TOO_MANY_CONNECTIONS,
-                "sluice: no server connection for database \"" + pool.key().database() + "\" user \""
-                        + pool.key().user() + "\" became free within " + secs + "s (query_wait_timeout); all "
-                        + pool.settings().poolSize() + " connections of the pool (pool_size) are in use",
-                null, "Shorten transactions, raise pool_size, or find the clients holding connections (SHOW CLIENTS).");
-        log.info("client {}: reason={} after {}s", describe(), "query_wait_timeout", secs);
+                "sluice: " + reason + "; waited " + humanDuration(waited) + " (" + setting + ")",
+                null, "Shorten transactions, raise the limit, or find the clients holding connections (SHOW CLIENTS).");
+        log.info("client {}: reason={} workload={} after {}: {}", describe(), "query_wait_timeout", workload.name(),
+                humanDuration(waited), reason);
         if (state == State.WELCOME) {
             fatal(ErrorResponse.error("FATAL", err.sqlState(), err.message(), null, err.fields().get('H')),
                     DisconnectReason.SERVER_LOGIN_FAILED);
             return;
         }
         failPending(err);
+    }
+
+    /** Tells the workload's circuit breaker how the wait for a server ended (null: a server was leased). */
+    private void breakerOutcome(Throwable failure) {
+        if (breakerPermitNanos == 0) {
+            return;
+        }
+        long waited = System.nanoTime() - breakerPermitNanos;
+        breakerPermitNanos = 0;
+        var breaker = workload.breaker();
+        if (failure == null) {
+            breaker.onSuccess(waited, TimeUnit.NANOSECONDS);
+        } else {
+            breaker.onError(waited, TimeUnit.NANOSECONDS, failure);
+        }
+    }
+
+    private static String humanDuration(java.time.Duration d) {
+        return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
     }
 
     @Override
@@ -715,6 +874,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             waitTimer.cancel(false);
             waitTimer = null;
         }
+        breakerOutcome(null);
         server = s;
         serverSentFatal = false;
         s.setOwner(this);
@@ -807,6 +967,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             waitTimer.cancel(false);
             waitTimer = null;
         }
+        breakerOutcome(new IllegalStateException(error.message()));
         if (state == State.WELCOME) {
             fatal(error, DisconnectReason.SERVER_LOGIN_FAILED);
             return;
@@ -959,18 +1120,23 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                     + st.queryTimeout().toSeconds() + "s (query_timeout)"), DisconnectReason.QUERY_TIMEOUT);
             return;
         }
+        java.time.Duration idleTx = workload != null && workload.config().idleTransactionTimeout() != null
+                ? workload.config().idleTransactionTimeout() : st.idleTransactionTimeout();
         if (server != null && outstanding == 0 && !syncing && txnStatus != ReadyForQuery.IDLE
-                && !st.idleTransactionTimeout().isZero() && now - lastActivityNanos > st.idleTransactionTimeout().toNanos()) {
+                && !idleTx.isZero() && now - lastActivityNanos > idleTx.toNanos()) {
             fatal(ErrorResponse.fatal(SqlState.IDLE_IN_TRANSACTION_SESSION_TIMEOUT,
-                    "sluice: closed: idle in transaction for " + st.idleTransactionTimeout().toSeconds()
-                            + "s (idle_transaction_timeout)", "The transaction was rolled back; commit or roll back promptly."),
+                    "sluice: closed: idle in transaction for " + humanDuration(idleTx) + " (idle_transaction_timeout"
+                            + (idleTx == st.idleTransactionTimeout() ? "" : " of workload \"" + workload.name() + "\"")
+                            + ")", "The transaction was rolled back; commit or roll back promptly."),
                     DisconnectReason.IDLE_TRANSACTION_TIMEOUT);
             return;
         }
-        if (!waiting && outstanding == 0 && txnStatus == ReadyForQuery.IDLE && !st.clientIdleTimeout().isZero()
-                && now - lastActivityNanos > st.clientIdleTimeout().toNanos()) {
+        java.time.Duration idle = workload != null && workload.config().clientIdleTimeout() != null
+                ? workload.config().clientIdleTimeout() : st.clientIdleTimeout();
+        if (!waiting && outstanding == 0 && txnStatus == ReadyForQuery.IDLE && !idle.isZero()
+                && now - lastActivityNanos > idle.toNanos()) {
             fatal(ErrorResponse.fatal(SqlState.IDLE_SESSION_TIMEOUT, "sluice: closed: client idle for "
-                    + st.clientIdleTimeout().toSeconds() + "s (client_idle_timeout)"), DisconnectReason.CLIENT_IDLE_TIMEOUT);
+                    + humanDuration(idle) + " (client_idle_timeout)"), DisconnectReason.CLIENT_IDLE_TIMEOUT);
         }
     }
 
@@ -1022,11 +1188,19 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (waitTimer != null) {
             waitTimer.cancel(false);
         }
-        proxy.cancelRegistry().unregister(cancelKey);
+        proxy.cancelRegistry().unregister(cancelKey, this);
         proxy.clientClosed(this);
+        if (countedInWorkload) {
+            countedInWorkload = false;
+            workload.removeClient();
+        }
         if (waiting) {
             proxy.pools().cancelWait(pool, this);
             waiting = false;
+        }
+        if (breakerPermitNanos != 0) {
+            breakerPermitNanos = 0;
+            workload.breaker().releasePermission(); // the client left: neither success nor failure
         }
         pending.forEach(ReferenceCountUtil::release);
         pending.clear();

@@ -17,6 +17,7 @@ public enum DisconnectReason {
     NO_SUCH_USER("no_such_user"),
     NO_SUCH_DATABASE("no_such_database"),
     MAX_CLIENT_CONN("max_client_conn"),
+    WORKLOAD_MAX_CLIENTS("workload_max_clients"),
     UNSUPPORTED_FEATURE("unsupported_feature"),
     SERVER_LOGIN_FAILED("server_login_failed"),
     SERVER_LOST("server_lost"),

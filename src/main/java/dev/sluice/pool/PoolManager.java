@@ -9,6 +9,8 @@ import dev.sluice.config.PoolMode;
 import dev.sluice.config.Settings;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.config.UserConfig;
+import dev.sluice.guard.Workload;
+import dev.sluice.guard.Workloads;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
@@ -36,11 +38,20 @@ public final class PoolManager {
     private final Class<? extends Channel> tcpChannel;
     private final Class<? extends Channel> unixChannel;
     private volatile SluiceConfig config;
+    private final Workloads workloads;
+    /** Some workload has a max or a reserve: leases must pass admission, and releases re-check waiters. */
+    private final boolean workloadLimits;
     private boolean shutDown;
 
     public PoolManager(SluiceConfig config, EventLoopGroup group, Class<? extends Channel> tcpChannel,
                        Class<? extends Channel> unixChannel) {
         this.config = config;
+        this.workloads = Workloads.from(config);
+        boolean limits = false;
+        for (Workload w : workloads.all()) {
+            limits |= w.config().max() > 0 || w.config().reserve() > 0;
+        }
+        this.workloadLimits = limits;
         this.group = group;
         this.tcpChannel = tcpChannel;
         this.unixChannel = unixChannel;
@@ -105,12 +116,114 @@ public final class PoolManager {
     public void release(Pool pool, ServerConnection s) {
         synchronized (lock) {
             pool.release(s);
+            serveAllWaiters();
         }
     }
 
     public void discard(Pool pool, ServerConnection s, DisconnectReason reason) {
         synchronized (lock) {
             pool.discard(s, reason);
+            serveAllWaiters();
+        }
+    }
+
+    public Workloads workloads() {
+        return workloads;
+    }
+
+    // ---- workload admission (under the lock) ----
+
+    /**
+     * May a client of {@code w} lease one more server of {@code pool}? Not above the workload's max; and
+     * beyond its own reserve only if what is left of the database's capacity is not owed to other
+     * workloads' unmet reserves. This is what keeps a leaking job from taking the API's last connections.
+     */
+    boolean admissible(Workload w, Pool pool) {
+        if (!workloadLimits) {
+            return true;
+        }
+        int max = w.config().max();
+        if (max > 0 && w.inUse() >= max) {
+            return false;
+        }
+        String db = pool.key().database();
+        if (w.inUse(db) < w.config().reserve()) {
+            return true;
+        }
+        int owedToOthers = 0;
+        for (Workload v : workloads.all()) {
+            if (v != w) {
+                owedToOthers += Math.max(0, v.config().reserve() - v.inUse(db));
+            }
+        }
+        if (owedToOthers == 0) {
+            return true;
+        }
+        return leasedOnDatabase(db) + owedToOthers < capacity(pool);
+    }
+
+    /** How many servers the database can have: max_db_connections, else what its pools may open. */
+    int capacity(Pool pool) {
+        String db = pool.key().database();
+        if (pool.settings().maxDbConnections() > 0) {
+            return pool.settings().maxDbConnections();
+        }
+        int sum = 0;
+        for (Pool p : pools.values()) {
+            if (p.key().database().equals(db)) {
+                sum += p.settings().poolSize() + p.settings().reservePoolSize();
+            }
+        }
+        return sum;
+    }
+
+    private int leasedOnDatabase(String db) {
+        int n = 0;
+        for (Pool p : pools.values()) {
+            if (p.key().database().equals(db)) {
+                n += p.leasedCount();
+            }
+        }
+        return n;
+    }
+
+    /** After a release, waiters held back by workload limits may be admissible now. */
+    private void serveAllWaiters() {
+        if (!workloadLimits) {
+            return;
+        }
+        for (Pool p : pools.values()) {
+            if (p.waitingCount() > 0) {
+                p.serveWaiters();
+                openForWaiters(p);
+            }
+        }
+    }
+
+    /**
+     * Why a client of {@code w} is still waiting, in words for its error message: its workload's max, the
+     * reserves of other workloads, or the pool itself.
+     */
+    public String waitReason(Pool pool, Workload w) {
+        synchronized (lock) {
+            int max = w.config().max();
+            if (max > 0 && w.inUse() >= max) {
+                return "workload \"" + w.name() + "\" is at its limit of " + max + " server connections (max)";
+            }
+            String db = pool.key().database();
+            if (workloadLimits && !admissible(w, pool)) {
+                StringBuilder owed = new StringBuilder();
+                for (Workload v : workloads.all()) {
+                    int unmet = Math.max(0, v.config().reserve() - v.inUse(db));
+                    if (v != w && unmet > 0) {
+                        owed.append(owed.length() == 0 ? "" : ", ").append(v.name()).append(": ").append(unmet);
+                    }
+                }
+                return "workload \"" + w.name() + "\": the remaining server connections of database \"" + db
+                        + "\" are reserved for other workloads (" + owed + "; capacity " + capacity(pool) + ")";
+            }
+            return "all " + pool.settings().poolSize() + " server connections of pool " + pool.key()
+                    + " (pool_size) are in use";
         }
     }
 

@@ -48,6 +48,7 @@ public final class SluiceServer implements ProxyContext, AutoCloseable {
     private final PreparedStatementRegistry preparedStatements = new PreparedStatementRegistry();
     private final Set<ClientSession> clients = ConcurrentHashMap.newKeySet();
     private final AtomicInteger clientCount = new AtomicInteger();
+    private final dev.sluice.guard.LeakDetector leakDetector;
     private final java.util.List<Channel> listeners = new java.util.ArrayList<>();
 
     public SluiceServer(SluiceConfig config) {
@@ -69,6 +70,8 @@ public final class SluiceServer implements ProxyContext, AutoCloseable {
             socketChannelClass = NioSocketChannel.class;
         }
         pools = new PoolManager(config, workerGroup, socketChannelClass, epoll ? EpollDomainSocketChannel.class : null);
+        var st = config.settings();
+        leakDetector = new dev.sluice.guard.LeakDetector(st.leakIdleAge(), st.leakMinConnections(), st.leakWindow());
     }
 
     /** Binds the listener; returns the port (useful with listen_port = 0 in tests). */
@@ -104,6 +107,7 @@ public final class SluiceServer implements ProxyContext, AutoCloseable {
         }
         pools.startJanitor();
         workerGroup.scheduleAtFixedRate(this::checkClientTimeouts, 1, 1, TimeUnit.SECONDS);
+        workerGroup.scheduleAtFixedRate(this::sampleLeaks, 1, 1, TimeUnit.SECONDS);
         if (!s.adminUsers().isEmpty() || !s.statsUsers().isEmpty()) {
             log.warn("admin_users/stats_users are set, but the admin console is not available in this version yet");
         }
@@ -119,6 +123,27 @@ public final class SluiceServer implements ProxyContext, AutoCloseable {
         for (ClientSession c : clients) {
             c.eventLoop().execute(() -> c.checkTimeouts(now));
         }
+    }
+
+    /** Once a second: which sources hold ever more idle client connections (leak suspects). */
+    private void sampleLeaks() {
+        try {
+            long now = System.nanoTime();
+            java.util.List<dev.sluice.guard.LeakDetector.ClientView> views = new java.util.ArrayList<>();
+            for (ClientSession c : clients) {
+                var v = c.leakView(now);
+                if (v != null) {
+                    views.add(v);
+                }
+            }
+            leakDetector.sample(views, System.currentTimeMillis());
+        } catch (RuntimeException e) {
+            log.error("leak detector failed", e);
+        }
+    }
+
+    public dev.sluice.guard.LeakDetector leakDetector() {
+        return leakDetector;
     }
 
     @Override
