@@ -214,7 +214,8 @@ class ConfigLoaderTest {
                 d.serverCheckDelay(), d.adminUsers(), d.statsUsers(), d.logConnections(), d.logDisconnections(),
                 d.ignoreStartupParameters(), d.maxClientMessageSize(), d.maxStartupPacketSize(),
                 d.maxServerMessageSize(), d.maxPreparedStatements(), d.leakIdleAge(), d.leakMinConnections(),
-                d.leakWindow()));
+                d.leakWindow(), d.maxDbConnectionsAuto(), d.budgetHeadroom(), d.budgetCheckInterval(),
+                d.budgetUser(), d.budgetPassword()));
         assertThat(d.listenAddr()).isEqualTo("127.0.0.1");
         assertThat(d.listenPort()).isEqualTo(6432);
         assertThat(d.authType()).isEqualTo(AuthType.MD5);
