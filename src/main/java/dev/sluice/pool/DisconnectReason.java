@@ -27,6 +27,7 @@ public enum DisconnectReason {
     SERVER_IDLE_TIMEOUT("server_idle_timeout"),
     SERVER_LIFETIME("server_lifetime"),
     EVICTED("evicted_for_other_pool"),
+    BUDGET_SHRANK("budget_shrank"),
     SERVER_CLOSED_BY_PEER("server_closed_by_peer"),
     SERVER_FATAL("server_fatal"),
     CLIENT_LEFT_MID_QUERY("client_left_mid_query"),

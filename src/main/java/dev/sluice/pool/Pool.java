@@ -46,6 +46,10 @@ public final class Pool {
     private ErrorResponse lastLoginError;
     private long lastLoginErrorNanos;
     private volatile ServerLogin.ScramKeys scramKeys;
+    /** "host:port" of the PostgreSQL server this pool connects to. */
+    private String serverKey = "";
+    /** Same as serverKey when the database's max_db_connections is auto (budget read from the server), else null. */
+    private String budgetServer;
 
     Pool(PoolManager manager, PoolKey key, PoolSettings settings) {
         this.manager = manager;
@@ -55,6 +59,19 @@ public final class Pool {
 
     public PoolKey key() {
         return key;
+    }
+
+    void setServer(String serverKey, boolean budgeted) {
+        this.serverKey = serverKey;
+        this.budgetServer = budgeted ? serverKey : null;
+    }
+
+    String serverKey() {
+        return serverKey;
+    }
+
+    String budgetServer() {
+        return budgetServer;
     }
 
     public PoolSettings settings() {

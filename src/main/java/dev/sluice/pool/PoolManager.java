@@ -70,7 +70,13 @@ public final class PoolManager {
         String serverUser = db.user() != null ? db.user() : clientUser;
         PoolKey key = new PoolKey(db.name().equals("*") ? db.dbname() : db.name(), serverUser);
         synchronized (lock) {
-            return pools.computeIfAbsent(key, k -> new Pool(this, k, settingsFor(db, serverUser)));
+            return pools.computeIfAbsent(key, k -> {
+                Pool p = new Pool(this, k, settingsFor(db, serverUser));
+                String host = db.host() == null ? "127.0.0.1" : db.host();
+                p.setServer((host.contains(":") ? "[" + host + "]" : host) + ":" + db.port(),
+                        db.effectiveMaxDbConnectionsAuto(config.settings()));
+                return p;
+            });
         }
     }
 
@@ -165,6 +171,10 @@ public final class PoolManager {
     /** How many servers the database can have: max_db_connections, else what its pools may open. */
     int capacity(Pool pool) {
         String db = pool.key().database();
+        Integer budget = budgetOf(pool);
+        if (budget != null) {
+            return budget;
+        }
         if (pool.settings().maxDbConnections() > 0) {
             return pool.settings().maxDbConnections();
         }
@@ -222,6 +232,13 @@ public final class PoolManager {
                 return "workload \"" + w.name() + "\": the remaining server connections of database \"" + db
                         + "\" are reserved for other workloads (" + owed + "; capacity " + capacity(pool) + ")";
             }
+            Integer budget = budgetOf(pool);
+            if (budget != null && countForServer(pool.budgetServer()) >= budget) {
+                var m = budgets.get(pool.budgetServer());
+                var cap = m.snapshot().capacity();
+                return "database \"" + db + "\" budget of " + budget + " connections is in use ("
+                        + (cap == null ? "" : cap.explain()) + ")";
+            }
             return "all " + pool.settings().poolSize() + " server connections of pool " + pool.key()
                     + " (pool_size) are in use";
         }
@@ -247,6 +264,11 @@ public final class PoolManager {
         }
         if (pool.serverCount() >= limit) {
             return false;
+        }
+        Integer budget = budgetOf(pool);
+        if (budget != null && countForServer(pool.budgetServer()) >= budget) {
+            // The database-wide budget read from PostgreSQL: make room only by closing an idle server.
+            return evictIdle(pool, p -> pool.budgetServer().equals(p.serverKey()));
         }
         if (ps.maxDbConnections() > 0 && countForDatabase(pool.key().database()) >= ps.maxDbConnections()) {
             return evictIdle(pool, p -> p.key().database().equals(pool.key().database()));
@@ -277,6 +299,97 @@ public final class PoolManager {
             }
         }
         return false;
+    }
+
+    // ---- the database budget (max_db_connections = auto) ----
+
+    private final Map<String, dev.sluice.guard.BudgetMonitor> budgets = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** Registers the monitor of one server ("host:port"); its snapshots bound the pools that use auto. */
+    public void attachBudget(String server, dev.sluice.guard.BudgetMonitor monitor) {
+        budgets.put(server, monitor);
+    }
+
+    /** The current budget of the pool's server, or null when it has none (not auto, or not read yet). */
+    private Integer budgetOf(Pool pool) {
+        if (pool.budgetServer() == null) {
+            return null;
+        }
+        var m = budgets.get(pool.budgetServer());
+        if (m == null) {
+            return null;
+        }
+        var b = m.snapshot().budget();
+        return b.isPresent() ? b.getAsInt() : null;
+    }
+
+    /** Every server connection Sluice has (or is opening) to one PostgreSQL server, across pools. */
+    private int countForServer(String server) {
+        int n = 0;
+        for (Pool p : pools.values()) {
+            if (p.serverKey().equals(server)) {
+                n += p.serverCount();
+            }
+        }
+        return n;
+    }
+
+    /** The backend PIDs of Sluice's own connections to {@code server}, so the monitor does not count them as bypassing. */
+    public java.util.Set<Integer> serverPids(String server) {
+        java.util.Set<Integer> pids = new java.util.HashSet<>();
+        synchronized (lock) {
+            for (Pool p : pools.values()) {
+                if (p.serverKey().equals(server)) {
+                    for (ServerConnection s : p.allServers()) {
+                        if (s.backendKey() != null) {
+                            pids.add(s.backendKey().processId());
+                        }
+                    }
+                }
+            }
+        }
+        return pids;
+    }
+
+    /** A new budget reading: when it shrank below what Sluice holds, close idle servers (never busy ones). */
+    public void onBudget(dev.sluice.guard.BudgetSnapshot snapshot) {
+        synchronized (lock) {
+            int held = countForServer(snapshot.server());
+            int excess = snapshot.excess(held);
+            int closed = 0;
+            while (closed < excess) {
+                ServerConnection s = null;
+                for (Pool p : pools.values()) {
+                    if (p.serverKey().equals(snapshot.server()) && p.idleCount() > 0) {
+                        s = p.evictColdestIdle();
+                        Pool owner = p;
+                        s.channel().closeFuture().addListener(f -> {
+                            synchronized (lock) {
+                                owner.evictionDone();
+                                serverGone(owner);
+                            }
+                        });
+                        break;
+                    }
+                }
+                if (s == null) {
+                    break;
+                }
+                s.close(DisconnectReason.BUDGET_SHRANK);
+                closed++;
+            }
+            if (excess > 0) {
+                log.warn("budget of {} shrank below use: {} server connections held, {} over; closed {} idle ones{}",
+                        snapshot.server(), held, excess, closed, closed < excess ? ", the rest are busy and close as they are released" : "");
+            }
+            if (excess == 0) {
+                for (Pool p : pools.values()) {
+                    if (p.waitingCount() > 0) {
+                        openForWaiters(p); // the budget may have grown
+                    }
+                }
+            }
+        }
     }
 
     private int countForDatabase(String database) {

@@ -49,6 +49,7 @@ public final class SluiceServer implements ProxyContext, AutoCloseable {
     private final Set<ClientSession> clients = ConcurrentHashMap.newKeySet();
     private final AtomicInteger clientCount = new AtomicInteger();
     private final dev.sluice.guard.LeakDetector leakDetector;
+    private final java.util.List<dev.sluice.guard.BudgetMonitor> budgetMonitors = new java.util.ArrayList<>();
     private final java.util.List<Channel> listeners = new java.util.ArrayList<>();
 
     public SluiceServer(SluiceConfig config) {
@@ -71,6 +72,12 @@ public final class SluiceServer implements ProxyContext, AutoCloseable {
         }
         pools = new PoolManager(config, workerGroup, socketChannelClass, epoll ? EpollDomainSocketChannel.class : null);
         var st = config.settings();
+        for (var target : dev.sluice.config.BudgetTargets.of(config)) {
+            var monitor = dev.sluice.guard.BudgetMonitor.forTarget(target, st,
+                    () -> pools.serverPids(target.server()), pools::onBudget);
+            pools.attachBudget(target.server(), monitor);
+            budgetMonitors.add(monitor);
+        }
         leakDetector = new dev.sluice.guard.LeakDetector(st.leakIdleAge(), st.leakMinConnections(), st.leakWindow());
     }
 
@@ -106,6 +113,7 @@ public final class SluiceServer implements ProxyContext, AutoCloseable {
                     Epoll.isAvailable() ? "epoll" : "nio");
         }
         pools.startJanitor();
+        budgetMonitors.forEach(dev.sluice.guard.BudgetMonitor::start);
         workerGroup.scheduleAtFixedRate(this::checkClientTimeouts, 1, 1, TimeUnit.SECONDS);
         workerGroup.scheduleAtFixedRate(this::sampleLeaks, 1, 1, TimeUnit.SECONDS);
         if (!s.adminUsers().isEmpty() || !s.statsUsers().isEmpty()) {
@@ -140,6 +148,10 @@ public final class SluiceServer implements ProxyContext, AutoCloseable {
         } catch (RuntimeException e) {
             log.error("leak detector failed", e);
         }
+    }
+
+    public java.util.List<dev.sluice.guard.BudgetMonitor> budgetMonitors() {
+        return budgetMonitors;
     }
 
     public dev.sluice.guard.LeakDetector leakDetector() {
@@ -193,6 +205,7 @@ public final class SluiceServer implements ProxyContext, AutoCloseable {
         for (ClientSession c : clients) {
             c.closeForShutdown();
         }
+        budgetMonitors.forEach(dev.sluice.guard.BudgetMonitor::close);
         pools.closeAll();
         bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS);
         workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
