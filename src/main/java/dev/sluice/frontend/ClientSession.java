@@ -886,6 +886,36 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (state == State.WELCOME && pool.welcomeParameters() != null && desired.isEmpty()) {
             fillDesired(pool.welcomeParameters());
         }
+        Settings st = proxy.settings();
+        String check = st.serverCheckQuery();
+        if (check != null && !check.isBlank()
+                && System.nanoTime() - s.idleSinceNanos() >= st.serverCheckDelay().toNanos()
+                && System.nanoTime() - s.createdNanos() >= st.serverCheckDelay().toNanos()) {
+            // server_check_query: a server idle longer than server_check_delay may have died meanwhile.
+            syncing = true;
+            s.runInternal(check, (srv, err) -> eventLoop().execute(() -> checkDone(srv, err)));
+            return;
+        }
+        syncAndLink(s);
+    }
+
+    private void checkDone(ServerConnection s, ErrorResponse err) {
+        syncing = false;
+        if (state == State.CLOSED || s != server) {
+            return;
+        }
+        if (err != null) {
+            log.info("server {} failed server_check_query ({}); trying another", s, err.message());
+            server = null;
+            proxy.pools().discard(pool, s, DisconnectReason.SERVER_CHECK_FAILED);
+            requestServer();
+            return;
+        }
+        syncAndLink(s);
+    }
+
+    /** Makes the server's session match this client's settings, then starts forwarding. */
+    private void syncAndLink(ServerConnection s) {
         String sync = syncStatements(s);
         if (sync.isEmpty()) {
             linked();

@@ -25,6 +25,7 @@ public enum DisconnectReason {
     SHUTDOWN("shutdown"),
     // server side
     SERVER_IDLE_TIMEOUT("server_idle_timeout"),
+    SERVER_CHECK_FAILED("server_check_failed"),
     SERVER_LIFETIME("server_lifetime"),
     EVICTED("evicted_for_other_pool"),
     BUDGET_SHRANK("budget_shrank"),
