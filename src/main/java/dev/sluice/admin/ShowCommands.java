@@ -153,7 +153,7 @@ final class ShowCommands {
                     host(c.localAddress()), port(c.localAddress()), time(c.connectedAtMillis()),
                     time(wall(c.lastActivityNanos(), nowNanos, nowMillis)), (int) (waitUs / 1_000_000),
                     (int) (waitUs % 1_000_000), 0, "C-" + c.id(), s == null ? "" : "S-" + s.id(), 0, "",
-                    c.applicationName(), 0, c.id());
+                    c.applicationName(), c.preparedStatementCount(), c.id());
         }
         return t;
     }
@@ -183,7 +183,7 @@ final class ShowCommands {
                 host(s.channel().localAddress()), port(s.channel().localAddress()), time(s.createdAtMillis()),
                 requestTime, 0, 0, s.closeNeeded() ? 1 : 0, "S-" + s.id(), owner == null ? "" : "C-" + owner.id(),
                 s.backendKey() == null ? 0 : s.backendKey().processId(), "",
-                owner == null ? "" : owner.applicationName(), 0, s.id());
+                owner == null ? "" : owner.applicationName(), s.preparedStatements().size(), s.id());
     }
 
     // ---- statistics ----

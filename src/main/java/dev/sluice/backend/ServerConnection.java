@@ -69,6 +69,11 @@ public final class ServerConnection {
     private final Map<String, String> parameters = new ConcurrentHashMap<>();
     /** Non-reported parameters Sluice set on this server for a client (e.g. search_path from startup); owner loop only. */
     private final Map<String, String> applied = new LinkedHashMap<>();
+    /**
+     * Server-side names of the shared prepared statements this server has (transaction mode), least
+     * recently used first; only the owning session's loop touches it.
+     */
+    private final LinkedHashMap<String, Boolean> preparedStatements = new LinkedHashMap<>(32, 0.75f, true);
     private volatile BackendKeyData backendKey;
     private volatile ServerLink owner;
     private volatile InternalQuery internal;
@@ -162,6 +167,10 @@ public final class ServerConnection {
     /** Parameters Sluice set that the server does not report; only the owning session's loop touches it. */
     public Map<String, String> applied() {
         return applied;
+    }
+
+    public LinkedHashMap<String, Boolean> preparedStatements() {
+        return preparedStatements;
     }
 
     public BackendKeyData backendKey() {

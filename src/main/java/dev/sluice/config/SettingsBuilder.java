@@ -40,6 +40,15 @@ final class SettingsBuilder {
     int maxClientMessageSize;
     int maxStartupPacketSize;
     long maxServerMessageSize;
+    int maxPreparedStatements;
+    Duration leakIdleAge;
+    int leakMinConnections;
+    Duration leakWindow;
+    boolean maxDbConnectionsAuto;
+    BudgetHeadroom budgetHeadroom;
+    Duration budgetCheckInterval;
+    String budgetUser;
+    String budgetPassword;
     Duration statsPeriod;
     Duration shutdownWaitTimeout;
 
@@ -77,6 +86,15 @@ final class SettingsBuilder {
         maxClientMessageSize = base.maxClientMessageSize();
         maxStartupPacketSize = base.maxStartupPacketSize();
         maxServerMessageSize = base.maxServerMessageSize();
+        maxPreparedStatements = base.maxPreparedStatements();
+        leakIdleAge = base.leakIdleAge();
+        leakMinConnections = base.leakMinConnections();
+        leakWindow = base.leakWindow();
+        maxDbConnectionsAuto = base.maxDbConnectionsAuto();
+        budgetHeadroom = base.budgetHeadroom();
+        budgetCheckInterval = base.budgetCheckInterval();
+        budgetUser = base.budgetUser();
+        budgetPassword = base.budgetPassword();
         statsPeriod = base.statsPeriod();
         shutdownWaitTimeout = base.shutdownWaitTimeout();
     }
@@ -90,6 +108,7 @@ final class SettingsBuilder {
                 serverResetQuery, serverResetQueryAlways, serverCheckQuery, serverCheckDelay,
                 adminUsers, statsUsers, logConnections, logDisconnections,
                 ignoreStartupParameters, maxClientMessageSize, maxStartupPacketSize, maxServerMessageSize,
-                statsPeriod, shutdownWaitTimeout);
+                maxPreparedStatements, leakIdleAge, leakMinConnections, leakWindow, maxDbConnectionsAuto,
+                budgetHeadroom, budgetCheckInterval, budgetUser, budgetPassword, statsPeriod, shutdownWaitTimeout);
     }
 }

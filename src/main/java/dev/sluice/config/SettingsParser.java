@@ -29,8 +29,9 @@ final class SettingsParser {
             "client_idle_timeout", "client_login_timeout", "idle_transaction_timeout", "server_reset_query",
             "server_reset_query_always", "server_check_query", "server_check_delay", "admin_users",
             "stats_users", "log_connections", "log_disconnections", "ignore_startup_parameters",
-            "max_client_message_size", "max_startup_packet_size", "max_server_message_size", "stats_period",
-            "shutdown_wait_timeout");
+            "max_client_message_size", "max_startup_packet_size", "max_server_message_size",
+            "max_prepared_statements", "leak_idle_age", "leak_min_connections", "leak_window",
+            "budget_headroom", "budget_check_interval", "budget_user", "budget_password", "stats_period", "shutdown_wait_timeout");
 
     private final Problems problems;
     private final SettingsBuilder builder;
@@ -112,7 +113,10 @@ final class SettingsParser {
             case "min_pool_size" -> b.minPoolSize = Values.nonNegativeInt(v);
             case "reserve_pool_size" -> b.reservePoolSize = Values.nonNegativeInt(v);
             case "reserve_pool_timeout" -> b.reservePoolTimeout = Values.duration(v);
-            case "max_db_connections" -> b.maxDbConnections = Values.nonNegativeInt(v);
+            case "max_db_connections" -> {
+                b.maxDbConnectionsAuto = isAuto(v);
+                b.maxDbConnections = b.maxDbConnectionsAuto ? 0 : maxDbConnections(v);
+            }
             case "max_user_connections" -> b.maxUserConnections = Values.nonNegativeInt(v);
             case "server_lifetime" -> b.serverLifetime = Values.duration(v);
             case "server_idle_timeout" -> b.serverIdleTimeout = Values.duration(v);
@@ -135,6 +139,14 @@ final class SettingsParser {
             case "max_client_message_size" -> b.maxClientMessageSize = (int) sizeInRange(v, 1024, Integer.MAX_VALUE);
             case "max_startup_packet_size" -> b.maxStartupPacketSize = (int) sizeInRange(v, 1024, (1 << 30) - 1);
             case "max_server_message_size" -> b.maxServerMessageSize = sizeInRange(v, 1024, Long.MAX_VALUE);
+            case "max_prepared_statements" -> b.maxPreparedStatements = Values.intInRange(v, 0, 100_000);
+            case "leak_idle_age" -> b.leakIdleAge = Values.duration(v);
+            case "leak_min_connections" -> b.leakMinConnections = Values.intInRange(v, 1, 1_000_000);
+            case "leak_window" -> b.leakWindow = Values.duration(v);
+            case "budget_headroom" -> b.budgetHeadroom = BudgetHeadroom.parse(v);
+            case "budget_check_interval" -> b.budgetCheckInterval = budgetCheckInterval(v);
+            case "budget_user" -> b.budgetUser = v.isBlank() ? null : v.strip();
+            case "budget_password" -> b.budgetPassword = v.isEmpty() ? null : v;
             case "stats_period" -> b.statsPeriod = atLeastOneSecond(v);
             case "shutdown_wait_timeout" -> b.shutdownWaitTimeout = Values.duration(v);
             default -> throw new IllegalStateException("IMPLEMENTED lists " + key + " but apply does not handle it");
@@ -168,6 +180,34 @@ final class SettingsParser {
                     + "each transaction, or session");
         }
         return mode;
+    }
+
+    /** max_db_connections = auto (any case): the cap is the database budget read from the server. */
+    static boolean isAuto(String v) {
+        return v.strip().equalsIgnoreCase("auto");
+    }
+
+    /** A max_db_connections number; the message also names auto, so a typo in it is not a riddle. */
+    static int maxDbConnections(String v) {
+        String n = v.strip();
+        if (!n.matches("\\+?[0-9]+")) {
+            throw new IllegalArgumentException(Values.quoted(n) + " is neither a number of connections nor auto; "
+                    + "use 0 (no cap), a number, or auto (the server's max_connections minus its reserved slots, "
+                    + "the connections that bypass Sluice and budget_headroom)"
+                    + (n.contains(";") || n.contains("#") ? " (';' and '#' start a comment only at the beginning "
+                    + "of a line)" : ""));
+        }
+        return Values.nonNegativeInt(n);
+    }
+
+    /** At least a second: the check is cheap, but reading pg_stat_activity in a loop would not be. */
+    private static Duration budgetCheckInterval(String v) {
+        Duration d = Values.duration(v);
+        if (d.compareTo(Duration.ofSeconds(1)) < 0) {
+            throw new IllegalArgumentException(v.strip() + " is too short: the budget is read from the server at "
+                    + "most once a second; use 1s or more (default 5s)");
+        }
+        return d;
     }
 
     private static AuthType parseAuthType(String v) {

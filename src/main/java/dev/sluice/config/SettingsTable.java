@@ -26,8 +26,13 @@ public final class SettingsTable {
     /** The outcome of a SET: the new settings, and warnings (e.g. a recognised but unimplemented setting). */
     public record Change(Settings settings, List<String> warnings) {}
 
-    /** Settings a running Sluice cannot change: the listening sockets are bound once, at start. */
-    private static final Set<String> RESTART_ONLY = Set.of("listen_addr", "listen_port");
+    /**
+     * Settings a running Sluice cannot change: the listening sockets are bound once, at start, and the
+     * leak detector and the database budget monitors are built then from their settings.
+     */
+    private static final Set<String> RESTART_ONLY = Set.of("listen_addr", "listen_port", "leak_idle_age",
+            "leak_min_connections", "leak_window", "budget_headroom", "budget_check_interval", "budget_user",
+            "budget_password");
 
     private static final Map<String, Function<Settings, String>> RENDER = renderers();
 
@@ -70,6 +75,10 @@ public final class SettingsTable {
         SettingsParser parser = new SettingsParser(problems, current);
         parser.apply(new IniEntry("pgbouncer", k, value, origin, 0));
         Settings next = parser.build();
+        if (!problems.hasErrors() && next.maxDbConnectionsAuto() != current.maxDbConnectionsAuto()) {
+            problems.error(origin, 0, "switching max_db_connections to or from auto needs a restart (the budget "
+                    + "monitors are started with the process)");
+        }
         if (!problems.hasErrors() && next.minPoolSize() > next.defaultPoolSize()) {
             problems.error(origin, 0, "min_pool_size = " + next.minPoolSize() + " is larger than default_pool_size = "
                     + next.defaultPoolSize() + ": a pool cannot keep more connections open than it may have");
@@ -89,18 +98,32 @@ public final class SettingsTable {
      * which keeps its running value. {@code notes} receives one line per setting kept.
      */
     public static Settings forReload(Settings running, Settings loaded, List<String> notes) {
+        // Everything from the file, except what needs a restart, which keeps its running value.
         SettingsBuilder b = new SettingsBuilder(loaded);
-        if (!running.listenAddr().equals(loaded.listenAddr())) {
-            notes.add("listen_addr changed from " + running.listenAddr() + " to " + loaded.listenAddr()
-                    + "; it takes effect after a restart");
-            b.listenAddr = running.listenAddr();
+        b.listenAddr = running.listenAddr();
+        b.listenPort = running.listenPort();
+        b.leakIdleAge = running.leakIdleAge();
+        b.leakMinConnections = running.leakMinConnections();
+        b.leakWindow = running.leakWindow();
+        b.budgetHeadroom = running.budgetHeadroom();
+        b.budgetCheckInterval = running.budgetCheckInterval();
+        b.budgetUser = running.budgetUser();
+        b.budgetPassword = running.budgetPassword();
+        if (running.maxDbConnectionsAuto() != loaded.maxDbConnectionsAuto()) {
+            notes.add("max_db_connections changed to or from auto; that takes effect after a restart");
+            b.maxDbConnectionsAuto = running.maxDbConnectionsAuto();
+            b.maxDbConnections = running.maxDbConnections();
         }
-        if (running.listenPort() != loaded.listenPort()) {
-            notes.add("listen_port changed from " + running.listenPort() + " to " + loaded.listenPort()
-                    + "; it takes effect after a restart");
-            b.listenPort = running.listenPort();
+        Settings merged = b.build();
+        List<Row> want = rows(loaded);
+        List<Row> got = rows(merged);
+        for (int i = 0; i < want.size(); i++) {
+            if (RESTART_ONLY.contains(want.get(i).key()) && !want.get(i).value().equals(got.get(i).value())) {
+                notes.add(want.get(i).key() + " changed from '" + got.get(i).value() + "' to '" + want.get(i).value()
+                        + "'; it takes effect after a restart");
+            }
         }
-        return b.build();
+        return merged;
     }
 
     /** The same configuration with other global settings (after SET). */
@@ -135,7 +158,7 @@ public final class SettingsTable {
         r.put("min_pool_size", s -> String.valueOf(s.minPoolSize()));
         r.put("reserve_pool_size", s -> String.valueOf(s.reservePoolSize()));
         r.put("reserve_pool_timeout", s -> seconds(s.reservePoolTimeout()));
-        r.put("max_db_connections", s -> String.valueOf(s.maxDbConnections()));
+        r.put("max_db_connections", s -> s.maxDbConnectionsAuto() ? "auto" : String.valueOf(s.maxDbConnections()));
         r.put("max_user_connections", s -> String.valueOf(s.maxUserConnections()));
         r.put("server_lifetime", s -> seconds(s.serverLifetime()));
         r.put("server_idle_timeout", s -> seconds(s.serverIdleTimeout()));
@@ -158,6 +181,14 @@ public final class SettingsTable {
         r.put("max_client_message_size", s -> String.valueOf(s.maxClientMessageSize()));
         r.put("max_startup_packet_size", s -> String.valueOf(s.maxStartupPacketSize()));
         r.put("max_server_message_size", s -> String.valueOf(s.maxServerMessageSize()));
+        r.put("max_prepared_statements", s -> String.valueOf(s.maxPreparedStatements()));
+        r.put("leak_idle_age", s -> seconds(s.leakIdleAge()));
+        r.put("leak_min_connections", s -> String.valueOf(s.leakMinConnections()));
+        r.put("leak_window", s -> seconds(s.leakWindow()));
+        r.put("budget_headroom", s -> s.budgetHeadroom().toString());
+        r.put("budget_check_interval", s -> seconds(s.budgetCheckInterval()));
+        r.put("budget_user", s -> s.budgetUser() == null ? "" : s.budgetUser());
+        r.put("budget_password", s -> s.budgetPassword() == null ? "" : "********"); // never shown
         r.put("stats_period", s -> seconds(s.statsPeriod()));
         r.put("shutdown_wait_timeout", s -> seconds(s.shutdownWaitTimeout()));
         return java.util.Collections.unmodifiableMap(r);

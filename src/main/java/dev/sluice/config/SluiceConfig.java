@@ -46,6 +46,11 @@ public record SluiceConfig(Path source, Settings settings, Map<String, DatabaseC
         return fallback == null ? Optional.empty() : Optional.of(fallback.forRequestedName(requested));
     }
 
+    /** The [workloads] entries in matching order ("default" last); validated when the file was loaded. */
+    public List<WorkloadConfig> workloads() {
+        return WorkloadParser.parse(extraSections.getOrDefault("workloads", List.of()), new Problems());
+    }
+
     /** PgBouncer's precedence: [users] pool_mode, else the database's, else the global one. */
     public PoolMode poolMode(DatabaseConfig database, String user) {
         UserConfig u = users.get(user);

@@ -36,7 +36,6 @@ final class UnimplementedSettings {
             Map.entry("conffile", new Entry(ANY, null)),
             Map.entry("service_name", new Entry(ANY, null)), // Windows service registration only
             Map.entry("job_name", new Entry(ANY, null)),
-            Map.entry("max_prepared_statements", new Entry(Set.of("0", "200"), null)),
             Map.entry("scram_iterations", new Entry(Set.of("4096"), null)),
             Map.entry("track_extra_parameters", new Entry(Set.of("", "intervalstyle"), null)),
             Map.entry("server_round_robin", new Entry(Set.of("0"), null)),

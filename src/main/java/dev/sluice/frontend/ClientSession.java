@@ -6,6 +6,7 @@ import dev.sluice.config.AuthType;
 import dev.sluice.config.DatabaseConfig;
 import dev.sluice.config.PoolMode;
 import dev.sluice.config.Settings;
+import dev.sluice.guard.Workload;
 import dev.sluice.pool.DisconnectReason;
 import dev.sluice.pool.Pool;
 import dev.sluice.pool.ServerWaiter;
@@ -80,6 +81,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     /** The session settings this client expects on whichever server it runs on (canonical names). */
     private final Map<String, String> desired = new LinkedHashMap<>();
     private Map<String, String> requested = Map.of();
+    /** The workload this client was classified into (read by the pools under their lock, hence volatile). */
+    private volatile Workload workload;
+    private boolean countedInWorkload;
 
     // proxy state
     private ServerConnection server;
@@ -95,9 +99,21 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     /** No server could be had for an extended-protocol batch: swallow messages until Sync, like PostgreSQL. */
     private boolean discardUntilSync;
     private boolean serverSentFatal;
+    /** Transaction mode with max_prepared_statements > 0: replies owed, for prepared-statement rewriting. */
+    private ResponseTracker tracker;
+    /** This client's protocol-level prepared statements, by the client's own names. */
+    private final Map<String, PreparedStatementRegistry.Statement> statements = new java.util.HashMap<>();
+    /** Transaction mode: this lease changed session state; the server is reset before anyone else gets it. */
+    private boolean sessionDirty;
+    /** When a circuit-breaker permission was taken for the current wait (0: none outstanding). */
+    private long breakerPermitNanos;
+    /** Replies were written to the client without a flush (answered without a server). */
+    private boolean unflushed;
     /** When the oldest reply still owed was requested (for query_timeout). */
     private long queryStartNanos;
     private volatile long lastActivityNanos = System.nanoTime();
+    /** The start of the last statement text the client sent (Query or Parse), for leak attribution. */
+    private volatile byte[] lastStatement;
     private long connectedAtNanos = System.nanoTime();
     private final long connectedAtMillis = System.currentTimeMillis();
     /** Logged in to the admin console database ("pgbouncer"/"sluice"): handed over after authentication. */
@@ -137,6 +153,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         return channel.remoteAddress();
     }
 
+    @Override
+    public Workload workload() {
+        return workload;
+    }
+
     public String applicationName() {
         return desired.getOrDefault("application_name", "");
     }
@@ -166,6 +187,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     /** The server this client is linked to now, or null. */
     public ServerConnection linkedServer() {
         return server;
+    }
+
+    /** Protocol-level prepared statements this client has (by its own names). */
+    public int preparedStatementCount() {
+        return statements.size();
     }
 
     /** When this client started waiting for a server, 0 when it is not waiting. */
@@ -232,8 +258,16 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (unflushed) {
+            unflushed = false;
+            channel.flush();
+        }
         if (server != null && !syncing) {
             server.flush();
+            if (tracker != null) {
+                emitSynthetic();
+                channel.flush();
+            }
         }
     }
 
@@ -285,6 +319,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         StartupMessage startup = (StartupMessage) packet;
         decoder.typedFramesFollow();
         Map<String, String> p = startup.parameters();
+        negotiateProtocol(startup);
         user = p.get("user");
         if (user == null || user.isEmpty()) {
             fatal(ErrorResponse.fatal(SqlState.INVALID_AUTHORIZATION_SPECIFICATION,
@@ -343,6 +378,31 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         onAuthStep(first);
     }
 
+    /**
+     * A client asking for protocol 3.x (x > 0, e.g. PostgreSQL 18's 3.2) or sending {@code _pq_.} options
+     * gets NegotiateProtocolVersion and continues on 3.0, exactly as PostgreSQL answers such a client.
+     */
+    private void negotiateProtocol(StartupMessage startup) {
+        List<String> unsupported = new ArrayList<>();
+        for (String k : startup.parameters().keySet()) {
+            if (k.startsWith("_pq_.")) {
+                unsupported.add(k);
+            }
+        }
+        if (startup.minorVersion() == 0 && unsupported.isEmpty()) {
+            return;
+        }
+        ByteBuf b = channel.alloc().buffer();
+        int len = dev.sluice.protocol.Wire.beginMessage(b, MessageType.NEGOTIATE_PROTOCOL_VERSION);
+        b.writeInt(0); // newest minor version supported
+        b.writeInt(unsupported.size());
+        for (String o : unsupported) {
+            dev.sluice.protocol.Wire.writeCString(b, o);
+        }
+        dev.sluice.protocol.Wire.endMessage(b, len);
+        channel.write(b);
+    }
+
     private void onAuthStep(ClientAuthenticator.Step step) {
         if (step instanceof ClientAuthenticator.Step.Send send) {
             channel.writeAndFlush(PgMessage.encodeAll(channel.alloc(), send.message()));
@@ -371,14 +431,27 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             proxy.openConsole(channel, id, user, requested);
             return;
         }
+        if (!joinWorkload(requested.getOrDefault("application_name", ""))) {
+            return;
+        }
         pool = proxy.pools().poolFor(db, user);
         mode = pool.mode();
+        if (mode != PoolMode.SESSION && proxy.settings().maxPreparedStatements() > 0) {
+            tracker = new ResponseTracker();
+        }
         if (scramClientKey != null && scramServerKey != null && db.user() == null) {
             pool.offerScramKeys(scramClientKey, scramServerKey);
         }
         channel.write(PgMessage.encodeAll(channel.alloc(), Authentication.ok()));
-        cancelKey = proxy.cancelRegistry().register(this);
         state = State.WELCOME;
+        if (mode == PoolMode.SESSION) {
+            // Session mode is the real session: the client gets its server now, and that backend's pid in
+            // BackendKeyData (pg_backend_pid() and lock monitoring match), with a secret of Sluice's own.
+            channel.flush();
+            requestServer();
+            return;
+        }
+        cancelKey = proxy.cancelRegistry().register(this);
         if (pool.welcomeParameters() != null) {
             fillDesired(pool.welcomeParameters());
             sendWelcome();
@@ -387,6 +460,32 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             channel.flush();
             requestServer();
         }
+    }
+
+    /**
+     * Classifies this client (user, database, application_name, address) and counts it in its workload;
+     * a workload at max_clients refuses the login with a message naming it: the leaking job hits its own
+     * wall while everyone else keeps working.
+     */
+    private boolean joinWorkload(String applicationName) {
+        java.net.InetAddress addr = channel.remoteAddress() instanceof InetSocketAddress i ? i.getAddress() : null;
+        Workload w = proxy.pools().workloads().classify(user, database, applicationName, addr);
+        if (w == workload) {
+            return true;
+        }
+        if (!w.tryAddClient()) {
+            fatal(ErrorResponse.fatal(SqlState.TOO_MANY_CONNECTIONS, "sluice: workload \"" + w.name() + "\" has "
+                    + w.config().maxClients() + " client connections (max_clients); close unused connections",
+                    "Each connection of this workload stays open; look for connections the application never closes"
+                            + " (SHOW CLIENTS)."), DisconnectReason.WORKLOAD_MAX_CLIENTS);
+            return false;
+        }
+        if (countedInWorkload) {
+            workload.removeClient();
+        }
+        workload = w;
+        countedInWorkload = true;
+        return true;
     }
 
     /** Client's requested settings over the server's defaults for the parameters every client must have. */
@@ -402,6 +501,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     private void sendWelcome() {
+        if (cancelKey == null) {
+            // Session mode: the server's real process id; the secret is ours, so a key learnt by an earlier
+            // owner of this server (or sent straight to PostgreSQL) cancels nothing.
+            cancelKey = server != null && server.backendKey() != null
+                    ? proxy.cancelRegistry().registerWithPid(this, server.backendKey().processId())
+                    : proxy.cancelRegistry().register(this);
+        }
         Map<String, String> shown = new LinkedHashMap<>(pool.welcomeParameters());
         for (Map.Entry<String, String> e : desired.entrySet()) {
             if (shown.containsKey(e.getKey())) {
@@ -433,6 +539,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private void onClientMessage(ByteBuf frame) {
         byte type = frame.getByte(frame.readerIndex());
         statReceived += frame.readableBytes();
+        if (type == MessageType.QUERY || type == MessageType.PARSE) {
+            rememberStatement(type, frame);
+            if (mode != PoolMode.SESSION && !sessionDirty && SessionState.textMayChangeSession(frame)) {
+                sessionDirty = true;
+            }
+        }
         if (type == MessageType.TERMINATE) {
             frame.release();
             close(DisconnectReason.CLIENT_TERMINATE);
@@ -450,14 +562,49 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             forward(frame);
             return;
         }
-        if (type == MessageType.QUERY && server == null && !waiting && pending.isEmpty()
-                && txnStatus == ReadyForQuery.IDLE && answerLocally(frame)) {
-            return;
+        if (server == null && !waiting && pending.isEmpty() && txnStatus == ReadyForQuery.IDLE) {
+            if (type == MessageType.QUERY && answerLocally(frame)) {
+                return;
+            }
+            if (tracker != null && answerWithoutServer(type, frame)) {
+                return;
+            }
         }
         queue(frame);
         if (server == null && !waiting) {
             requestServer();
         }
+    }
+
+    private void rememberStatement(byte type, ByteBuf frame) {
+        int from = frame.readerIndex() + 5;
+        if (type == MessageType.PARSE) {
+            from = frame.indexOf(from, frame.writerIndex(), (byte) 0) + 1; // skip the statement name
+            if (from <= 0) {
+                return;
+            }
+        }
+        int end = frame.indexOf(from, Math.min(frame.writerIndex(), from + 120), (byte) 0);
+        int len = (end < 0 ? Math.min(frame.writerIndex(), from + 120) : end) - from;
+        byte[] b = new byte[Math.max(0, len)];
+        frame.getBytes(from, b);
+        lastStatement = b;
+    }
+
+    /** What the leak detector needs to know about this client; null before login completes. */
+    public dev.sluice.guard.LeakDetector.ClientView leakView(long now) {
+        Workload w = workload;
+        if (state != State.READY || w == null) {
+            return null;
+        }
+        boolean idle = server == null && !waiting;
+        byte[] stmt = lastStatement;
+        String addr = channel.remoteAddress() instanceof InetSocketAddress i && i.getAddress() != null
+                ? i.getAddress().getHostAddress() : String.valueOf(channel.remoteAddress());
+        return new dev.sluice.guard.LeakDetector.ClientView(
+                new dev.sluice.guard.LeakDetector.Source(w.name(), applicationName(), user, addr),
+                idle, idle ? now - lastActivityNanos : 0,
+                stmt == null ? null : new String(stmt, java.nio.charset.StandardCharsets.UTF_8).replaceAll("\\s+", " "));
     }
 
     /**
@@ -473,11 +620,74 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return false;
         }
         frame.release();
+        if (!value.equals(desired.get("application_name")) && !joinWorkload(value)) {
+            return true; // refused by its new workload's max_clients; the connection is closing
+        }
         desired.put("application_name", value);
         channel.writeAndFlush(PgMessage.encodeAll(channel.alloc(),
                 new dev.sluice.protocol.BackendMessages.CommandComplete("SET"),
                 new ParameterStatus("application_name", value), ReadyForQuery.IDLE_RFQ));
         return true;
+    }
+
+    /**
+     * Transaction mode, no server held, nothing in flight: a named Parse, a Close of a named statement, a
+     * Flush or a Sync need no server. Answering them here is what keeps a client that prepares with
+     * PQprepare (Parse + Sync, blocking) from waiting for a server just to learn that its statement is
+     * registered; the statement is prepared on a server right before its first Bind or Describe. A
+     * statement with a syntax error therefore reports it at first use rather than at Parse.
+     */
+    private boolean answerWithoutServer(byte type, ByteBuf frame) {
+        switch (type) {
+            case MessageType.PARSE -> {
+                int nameEnd = cstringEnd(frame, frame.readerIndex() + 5);
+                if (nameEnd == frame.readerIndex() + 5) {
+                    return false; // unnamed: goes with its Bind to a server
+                }
+                String name = frame.toString(frame.readerIndex() + 5, nameEnd - frame.readerIndex() - 5,
+                        java.nio.charset.StandardCharsets.UTF_8);
+                byte[] body = new byte[frame.writerIndex() - nameEnd - 1];
+                frame.getBytes(nameEnd + 1, body);
+                statements.put(name, proxy.preparedStatements().intern(body));
+                frame.release();
+                channel.write(PgMessage.encodeAll(channel.alloc(), SyntheticReplies.PARSE_COMPLETE), channel.voidPromise());
+                unflushed = true;
+                return true;
+            }
+            case MessageType.CLOSE -> {
+                if (frame.getByte(frame.readerIndex() + 5) != 'S') {
+                    return false;
+                }
+                int nameEnd = cstringEnd(frame, frame.readerIndex() + 6);
+                String name = frame.toString(frame.readerIndex() + 6, nameEnd - frame.readerIndex() - 6,
+                        java.nio.charset.StandardCharsets.UTF_8);
+                if (statements.remove(name) == null) {
+                    return false; // not ours to answer: PostgreSQL's reply (CloseComplete) is the same, let it
+                }
+                frame.release();
+                channel.write(PgMessage.encodeAll(channel.alloc(), SyntheticReplies.CLOSE_COMPLETE), channel.voidPromise());
+                unflushed = true;
+                return true;
+            }
+            case MessageType.SYNC -> {
+                // Everything since the last Sync was answered here, so the client is idle, outside a transaction.
+                frame.release();
+                channel.write(PgMessage.encodeAll(channel.alloc(), ReadyForQuery.IDLE_RFQ), channel.voidPromise());
+                unflushed = true;
+                return true;
+            }
+            case MessageType.FLUSH -> {
+                frame.release();
+                if (unflushed) {
+                    channel.flush();
+                    unflushed = false;
+                }
+                return true;
+            }
+            default -> {
+                return false;
+            }
+        }
     }
 
     private void queue(ByteBuf frame) {
@@ -508,13 +718,181 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                  MessageType.CLOSE, MessageType.FLUSH -> unsynced = true;
             default -> { }
         }
-        server.write(frame);
+        if (tracker != null) {
+            forwardTracked(type, frame);
+        } else {
+            server.write(frame);
+        }
         if (!server.isWritable()) {
             channel.config().setAutoRead(false);
         }
     }
 
+    // ---- prepared statements in transaction mode ----
+
+    /**
+     * Forwards one frame in transaction mode, rewriting the client's statement names to the shared
+     * server-side ones and making sure the statement exists on this server before it is used.
+     */
+    private void forwardTracked(byte type, ByteBuf frame) {
+        switch (type) {
+            case MessageType.PARSE -> {
+                int nameEnd = cstringEnd(frame, frame.readerIndex() + 5);
+                if (nameEnd == frame.readerIndex() + 5) { // unnamed statement: passes through
+                    tracker.expect(ResponseTracker.Kind.PARSE);
+                    server.write(frame);
+                    return;
+                }
+                String name = frame.toString(frame.readerIndex() + 5, nameEnd - frame.readerIndex() - 5,
+                        java.nio.charset.StandardCharsets.UTF_8);
+                byte[] body = new byte[frame.writerIndex() - nameEnd - 1];
+                frame.getBytes(nameEnd + 1, body);
+                frame.release();
+                PreparedStatementRegistry.Statement st = proxy.preparedStatements().intern(body);
+                statements.put(name, st);
+                if (server.preparedStatements().get(st.serverName()) != null) {
+                    tracker.expect(ResponseTracker.Kind.PARSE_SYNTH);
+                } else {
+                    prepareOnServer(st, ResponseTracker.Kind.PARSE);
+                }
+            }
+            case MessageType.BIND -> {
+                int portalEnd = cstringEnd(frame, frame.readerIndex() + 5);
+                int stmtEnd = cstringEnd(frame, portalEnd + 1);
+                PreparedStatementRegistry.Statement st = stmtEnd == portalEnd + 1 ? null
+                        : statements.get(frame.toString(portalEnd + 1, stmtEnd - portalEnd - 1,
+                        java.nio.charset.StandardCharsets.UTF_8));
+                if (st == null) {
+                    tracker.expect(ResponseTracker.Kind.BIND);
+                    server.write(frame);
+                    return;
+                }
+                ensurePrepared(st);
+                server.write(renamed(frame, portalEnd + 1, stmtEnd, st.serverName()));
+                tracker.expect(ResponseTracker.Kind.BIND);
+            }
+            case MessageType.DESCRIBE, MessageType.CLOSE -> {
+                byte kind = frame.getByte(frame.readerIndex() + 5);
+                int nameEnd = cstringEnd(frame, frame.readerIndex() + 6);
+                PreparedStatementRegistry.Statement st = kind != 'S' || nameEnd == frame.readerIndex() + 6 ? null
+                        : statements.get(frame.toString(frame.readerIndex() + 6, nameEnd - frame.readerIndex() - 6,
+                        java.nio.charset.StandardCharsets.UTF_8));
+                boolean describe = type == MessageType.DESCRIBE;
+                if (st == null) {
+                    tracker.expect(describe ? ResponseTracker.Kind.DESCRIBE : ResponseTracker.Kind.CLOSE);
+                    server.write(frame);
+                    return;
+                }
+                if (describe) {
+                    ensurePrepared(st);
+                    server.write(renamed(frame, frame.readerIndex() + 6, nameEnd, st.serverName()));
+                    tracker.expect(ResponseTracker.Kind.DESCRIBE);
+                } else {
+                    // The client's name goes; the shared server-side statement stays for others.
+                    statements.remove(frame.toString(frame.readerIndex() + 6, nameEnd - frame.readerIndex() - 6,
+                            java.nio.charset.StandardCharsets.UTF_8));
+                    frame.release();
+                    tracker.expect(ResponseTracker.Kind.CLOSE_SYNTH);
+                }
+            }
+            case MessageType.EXECUTE -> {
+                tracker.expect(ResponseTracker.Kind.EXECUTE);
+                server.write(frame);
+            }
+            case MessageType.SYNC -> {
+                tracker.expect(ResponseTracker.Kind.SYNC);
+                server.write(frame);
+            }
+            case MessageType.QUERY, MessageType.FUNCTION_CALL -> {
+                tracker.expect(ResponseTracker.Kind.QUERY);
+                server.write(frame);
+            }
+            default -> server.write(frame);
+        }
+    }
+
+    private void ensurePrepared(PreparedStatementRegistry.Statement st) {
+        if (server.preparedStatements().get(st.serverName()) == null) {
+            prepareOnServer(st, ResponseTracker.Kind.PARSE_SWALLOW);
+        }
+    }
+
+    /** Sends Parse for a shared statement, first evicting the least recently used one at max_prepared_statements. */
+    private void prepareOnServer(PreparedStatementRegistry.Statement st, ResponseTracker.Kind kind) {
+        var cache = server.preparedStatements();
+        int max = proxy.settings().maxPreparedStatements();
+        while (cache.size() >= max && !cache.isEmpty()) {
+            String eldest = cache.keySet().iterator().next();
+            cache.remove(eldest);
+            server.write(closeStatement(eldest));
+            tracker.expect(ResponseTracker.Kind.CLOSE_SWALLOW, eldest);
+        }
+        ByteBuf parse = channel.alloc().buffer(5 + st.serverName().length() + 1 + st.parseBody().length);
+        int len = dev.sluice.protocol.Wire.beginMessage(parse, MessageType.PARSE);
+        dev.sluice.protocol.Wire.writeCString(parse, st.serverName());
+        parse.writeBytes(st.parseBody());
+        dev.sluice.protocol.Wire.endMessage(parse, len);
+        server.write(parse);
+        cache.put(st.serverName(), Boolean.TRUE);
+        tracker.expect(kind, st.serverName());
+    }
+
+    private ByteBuf closeStatement(String serverName) {
+        ByteBuf b = channel.alloc().buffer();
+        int len = dev.sluice.protocol.Wire.beginMessage(b, MessageType.CLOSE);
+        b.writeByte('S');
+        dev.sluice.protocol.Wire.writeCString(b, serverName);
+        dev.sluice.protocol.Wire.endMessage(b, len);
+        return b;
+    }
+
+    /** A copy of {@code frame} with the NUL-terminated name at [nameStart, nameEnd) replaced. */
+    private ByteBuf renamed(ByteBuf frame, int nameStart, int nameEnd, String newName) {
+        byte[] nameBytes = newName.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        int newLength = frame.readableBytes() - (nameEnd - nameStart) + nameBytes.length;
+        ByteBuf out = channel.alloc().buffer(newLength);
+        out.writeBytes(frame, frame.readerIndex(), nameStart - frame.readerIndex());
+        out.writeBytes(nameBytes);
+        out.writeBytes(frame, nameEnd, frame.writerIndex() - nameEnd);
+        out.setInt(1, newLength - 1);
+        frame.release();
+        return out;
+    }
+
+    /** Index of the NUL ending the string that starts at {@code from}; a missing NUL is a protocol violation. */
+    private static int cstringEnd(ByteBuf frame, int from) {
+        int end = frame.indexOf(from, frame.writerIndex(), (byte) 0);
+        if (end < 0) {
+            throw new ProtocolException("string field is not NUL-terminated");
+        }
+        return end;
+    }
+
+    /** Sends the replies Sluice owes the client itself, when they are next in line. */
+    private void emitSynthetic() {
+        PgMessage m;
+        while (tracker != null && (m = tracker.nextSynthetic()) != null) {
+            channel.write(PgMessage.encodeAll(channel.alloc(), m), channel.voidPromise());
+        }
+    }
+
     private void requestServer() {
+        var breaker = state == State.READY ? workload.breaker() : null;
+        if (breaker != null) {
+            if (!breaker.tryAcquirePermission()) {
+                workload.countShedByBreaker();
+                var b = workload.config().breaker();
+                float rate = breaker.getMetrics().getFailureRate();
+                log.info("client {}: reason={} workload={}", describe(), "workload_breaker_open", workload.name());
+                failPending(ErrorResponse.error("ERROR", SqlState.CANNOT_CONNECT_NOW, "sluice: workload \""
+                        + workload.name() + "\" is shed for " + humanDuration(b.openFor()) + " after "
+                        + (rate < 0 ? b.failureRate() : Math.round(rate)) + "% of recent requests failed",
+                        null, "Its requests kept timing out waiting for a server connection (circuit breaker);"
+                                + " retry later, or reduce this workload's load."));
+                return;
+            }
+            breakerPermitNanos = System.nanoTime();
+        }
         waiting = true;
         waitStartNanos = 0;
         ServerConnection s = proxy.pools().acquire(pool, this);
@@ -524,7 +902,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         if (waiting) {
             waitStartNanos = lastActivityNanos; // the request that needs the server arrived then
-            java.time.Duration t = proxy.settings().queryWaitTimeout();
+            java.time.Duration t = workload.config().queueTimeout() != null ? workload.config().queueTimeout()
+                    : proxy.settings().queryWaitTimeout();
             if (!t.isZero() && waitTimer == null) {
                 waitTimer = channel.eventLoop().schedule(this::onWaitTimeout, t.toMillis(), TimeUnit.MILLISECONDS);
             }
@@ -536,21 +915,44 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (!waiting) {
             return;
         }
+        String reason = proxy.pools().waitReason(pool, workload);
         proxy.pools().cancelWait(pool, this);
         waiting = false;
-        long secs = proxy.settings().queryWaitTimeout().toSeconds();
+        workload.countQueueTimeout();
+        breakerOutcome(new java.util.concurrent.TimeoutException(reason));
+        boolean own = workload.config().queueTimeout() != null;
+        java.time.Duration waited = own ? workload.config().queueTimeout() : proxy.settings().queryWaitTimeout();
+        String setting = own ? "queue_timeout of workload \"" + workload.name() + "\"" : "query_wait_timeout";
         ErrorResponse err = ErrorResponse.error("ERROR", SqlState.TOO_MANY_CONNECTIONS,
-                "sluice: no server connection for database \"" + pool.key().database() + "\" user \""
-                        + pool.key().user() + "\" became free within " + secs + "s (query_wait_timeout); all "
-                        + pool.settings().poolSize() + " connections of the pool (pool_size) are in use",
-                null, "Shorten transactions, raise pool_size, or find the clients holding connections (SHOW CLIENTS).");
-        log.info("client {}: reason={} after {}s", describe(), "query_wait_timeout", secs);
+                "sluice: " + reason + "; waited " + humanDuration(waited) + " (" + setting + ")",
+                null, "Shorten transactions, raise the limit, or find the clients holding connections (SHOW CLIENTS).");
+        log.info("client {}: reason={} workload={} after {}: {}", describe(), "query_wait_timeout", workload.name(),
+                humanDuration(waited), reason);
         if (state == State.WELCOME) {
             fatal(ErrorResponse.error("FATAL", err.sqlState(), err.message(), null, err.fields().get('H')),
                     DisconnectReason.SERVER_LOGIN_FAILED);
             return;
         }
         failPending(err);
+    }
+
+    /** Tells the workload's circuit breaker how the wait for a server ended (null: a server was leased). */
+    private void breakerOutcome(Throwable failure) {
+        if (breakerPermitNanos == 0) {
+            return;
+        }
+        long waited = System.nanoTime() - breakerPermitNanos;
+        breakerPermitNanos = 0;
+        var breaker = workload.breaker();
+        if (failure == null) {
+            breaker.onSuccess(waited, TimeUnit.NANOSECONDS);
+        } else {
+            breaker.onError(waited, TimeUnit.NANOSECONDS, failure);
+        }
+    }
+
+    private static String humanDuration(java.time.Duration d) {
+        return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
     }
 
     @Override
@@ -571,12 +973,43 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             waitStartNanos = 0;
         }
         pool.stats().assigned(waited);
+        breakerOutcome(null);
         server = s;
         serverSentFatal = false;
         s.setOwner(this);
         if (state == State.WELCOME && pool.welcomeParameters() != null && desired.isEmpty()) {
             fillDesired(pool.welcomeParameters());
         }
+        Settings st = proxy.settings();
+        String check = st.serverCheckQuery();
+        if (check != null && !check.isBlank()
+                && System.nanoTime() - s.idleSinceNanos() >= st.serverCheckDelay().toNanos()
+                && System.nanoTime() - s.createdNanos() >= st.serverCheckDelay().toNanos()) {
+            // server_check_query: a server idle longer than server_check_delay may have died meanwhile.
+            syncing = true;
+            s.runInternal(check, (srv, err) -> eventLoop().execute(() -> checkDone(srv, err)));
+            return;
+        }
+        syncAndLink(s);
+    }
+
+    private void checkDone(ServerConnection s, ErrorResponse err) {
+        syncing = false;
+        if (state == State.CLOSED || s != server) {
+            return;
+        }
+        if (err != null) {
+            log.info("server {} failed server_check_query ({}); trying another", s, err.message());
+            server = null;
+            proxy.pools().discard(pool, s, DisconnectReason.SERVER_CHECK_FAILED);
+            requestServer();
+            return;
+        }
+        syncAndLink(s);
+    }
+
+    /** Makes the server's session match this client's settings, then starts forwarding. */
+    private void syncAndLink(ServerConnection s) {
         String sync = syncStatements(s);
         if (sync.isEmpty()) {
             linked();
@@ -663,6 +1096,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             waitTimer.cancel(false);
             waitTimer = null;
         }
+        breakerOutcome(new IllegalStateException(error.message()));
         if (state == State.WELCOME) {
             fatal(error, DisconnectReason.SERVER_LOGIN_FAILED);
             return;
@@ -707,6 +1141,16 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         lastActivityNanos = System.nanoTime();
         for (ByteBuf f : frames) {
             byte type = f.getByte(f.readerIndex());
+            if (tracker != null) {
+                emitSynthetic();
+                if (!tracker.onServerFrame(f, s)) {
+                    f.release(); // the reply to a Parse or Close Sluice injected
+                    continue;
+                }
+                if (tracker.takeDiscarded()) {
+                    statements.clear(); // DISCARD ALL / DEALLOCATE ALL succeeded: the client's names are gone
+                }
+            }
             switch (type) {
                 case MessageType.READY_FOR_QUERY -> {
                     txnStatus = ReadyForQuery.statusOf(f);
@@ -727,11 +1171,17 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                         serverSentFatal = true;
                     }
                 }
+                case MessageType.COMMAND_COMPLETE -> {
+                    if (mode != PoolMode.SESSION && !sessionDirty && SessionState.changesSession(f)) {
+                        sessionDirty = true;
+                    }
+                }
                 default -> { }
             }
             statSent += f.readableBytes();
             channel.write(f, channel.voidPromise());
         }
+        emitSynthetic();
         channel.flush();
         if (!channel.isWritable()) {
             s.setAutoRead(false);
@@ -760,14 +1210,36 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     /** In transaction mode, the server goes back to the pool at the end of each transaction. */
     private void maybeRelease() {
         if (mode == PoolMode.SESSION || server == null || syncing || outstanding > 0 || unsynced
-                || txnStatus != ReadyForQuery.IDLE || !pending.isEmpty() || state != State.READY) {
+                || txnStatus != ReadyForQuery.IDLE || !pending.isEmpty() || state != State.READY
+                || (tracker != null && !tracker.isEmpty())) {
             return;
         }
         ServerConnection s = server;
         server = null;
         s.setAutoRead(true);
-        proxy.pools().release(pool, s);
+        if (sessionDirty) {
+            // SET, LISTEN, temp table, advisory lock...: reset before the next client; this client's reported
+            // settings (application_name, TimeZone, ...) are re-applied on its next lease from `desired`.
+            sessionDirty = false;
+            resetAndRelease(s);
+        } else {
+            proxy.pools().release(pool, s);
+        }
         channel.config().setAutoRead(true);
+    }
+
+    private void resetAndRelease(ServerConnection s) {
+        statements.clear(); // DISCARD ALL drops the server's prepared statements, and PostgreSQL would too
+        s.runInternal("DISCARD ALL", (srv, err) -> {
+            if (err != null) {
+                log.warn("reset after session change failed on {}: {}", srv, err);
+                proxy.pools().discard(pool, srv, DisconnectReason.CLEANUP_FAILED);
+                return;
+            }
+            srv.applied().clear();
+            srv.preparedStatements().clear();
+            proxy.pools().release(pool, srv);
+        });
     }
 
     @Override
@@ -811,6 +1283,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (state != State.READY) {
             return;
         }
+        if (log.isTraceEnabled() && server != null) {
+            log.trace("state {}: outstanding={} unsynced={} txn={} pending={} syncing={} tracker={}", describe(),
+                    outstanding, unsynced, (char) txnStatus, pending.size(), syncing, tracker);
+        }
         Settings st = proxy.settings();
         if (server != null && outstanding > 0 && !st.queryTimeout().isZero()
                 && now - queryStartNanos > st.queryTimeout().toNanos()) {
@@ -819,18 +1295,23 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                     + st.queryTimeout().toSeconds() + "s (query_timeout)"), DisconnectReason.QUERY_TIMEOUT);
             return;
         }
+        java.time.Duration idleTx = workload != null && workload.config().idleTransactionTimeout() != null
+                ? workload.config().idleTransactionTimeout() : st.idleTransactionTimeout();
         if (server != null && outstanding == 0 && !syncing && txnStatus != ReadyForQuery.IDLE
-                && !st.idleTransactionTimeout().isZero() && now - lastActivityNanos > st.idleTransactionTimeout().toNanos()) {
+                && !idleTx.isZero() && now - lastActivityNanos > idleTx.toNanos()) {
             fatal(ErrorResponse.fatal(SqlState.IDLE_IN_TRANSACTION_SESSION_TIMEOUT,
-                    "sluice: closed: idle in transaction for " + st.idleTransactionTimeout().toSeconds()
-                            + "s (idle_transaction_timeout)", "The transaction was rolled back; commit or roll back promptly."),
+                    "sluice: closed: idle in transaction for " + humanDuration(idleTx) + " (idle_transaction_timeout"
+                            + (idleTx == st.idleTransactionTimeout() ? "" : " of workload \"" + workload.name() + "\"")
+                            + ")", "The transaction was rolled back; commit or roll back promptly."),
                     DisconnectReason.IDLE_TRANSACTION_TIMEOUT);
             return;
         }
-        if (!waiting && outstanding == 0 && txnStatus == ReadyForQuery.IDLE && !st.clientIdleTimeout().isZero()
-                && now - lastActivityNanos > st.clientIdleTimeout().toNanos()) {
+        java.time.Duration idle = workload != null && workload.config().clientIdleTimeout() != null
+                ? workload.config().clientIdleTimeout() : st.clientIdleTimeout();
+        if (!waiting && outstanding == 0 && txnStatus == ReadyForQuery.IDLE && !idle.isZero()
+                && now - lastActivityNanos > idle.toNanos()) {
             fatal(ErrorResponse.fatal(SqlState.IDLE_SESSION_TIMEOUT, "sluice: closed: client idle for "
-                    + st.clientIdleTimeout().toSeconds() + "s (client_idle_timeout)"), DisconnectReason.CLIENT_IDLE_TIMEOUT);
+                    + humanDuration(idle) + " (client_idle_timeout)"), DisconnectReason.CLIENT_IDLE_TIMEOUT);
         }
     }
 
@@ -912,11 +1393,19 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (waitTimer != null) {
             waitTimer.cancel(false);
         }
-        proxy.cancelRegistry().unregister(cancelKey);
+        proxy.cancelRegistry().unregister(cancelKey, this);
         proxy.clientClosed(this);
+        if (countedInWorkload) {
+            countedInWorkload = false;
+            workload.removeClient();
+        }
         if (waiting) {
             proxy.pools().cancelWait(pool, this);
             waiting = false;
+        }
+        if (breakerPermitNanos != 0) {
+            breakerPermitNanos = 0;
+            workload.breaker().releasePermission(); // the client left: neither success nor failure
         }
         pending.forEach(ReferenceCountUtil::release);
         pending.clear();
@@ -942,7 +1431,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             proxy.pools().discard(pool, s, DisconnectReason.SERVER_CLOSED_BY_PEER);
             return;
         }
-        if (syncing || outstanding > 0 || unsynced) {
+        if (syncing || outstanding > 0 || unsynced || (tracker != null && !tracker.isEmpty())) {
             proxy.pools().discard(pool, s, DisconnectReason.CLIENT_LEFT_MID_QUERY);
             return;
         }
@@ -954,18 +1443,21 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         String reset = st.serverResetQuery();
         if ((mode == PoolMode.SESSION || st.serverResetQueryAlways()) && reset != null && !reset.isBlank()) {
             steps.add(reset);
+        } else if (sessionDirty) {
+            steps.add("DISCARD ALL");
         }
         runCleanup(s, steps, 0);
     }
 
     private void runCleanup(ServerConnection s, List<String> steps, int i) {
         if (i == steps.size()) {
-            String reset = proxy.settings().serverResetQuery();
+            String reset = steps.contains("DISCARD ALL") ? "DISCARD ALL" : proxy.settings().serverResetQuery();
             if (reset != null && steps.contains(reset)) {
                 String up = reset.toUpperCase(Locale.ROOT);
                 if (up.contains("DISCARD ALL") || up.contains("RESET ALL")) {
-                    // RESET ALL inside DISCARD ALL undid every setting Sluice applied for earlier clients.
+                    // DISCARD ALL undid every setting and prepared statement Sluice made for earlier clients.
                     s.applied().clear();
+                    s.preparedStatements().clear();
                 }
             }
             proxy.pools().release(pool, s);

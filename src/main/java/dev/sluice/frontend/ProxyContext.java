@@ -18,6 +18,8 @@ public interface ProxyContext {
 
     CancelRegistry cancelRegistry();
 
+    PreparedStatementRegistry preparedStatements();
+
     void clientOpened(ClientSession session);
 
     void clientClosed(ClientSession session);

@@ -17,6 +17,7 @@ public enum DisconnectReason {
     NO_SUCH_USER("no_such_user"),
     NO_SUCH_DATABASE("no_such_database"),
     MAX_CLIENT_CONN("max_client_conn"),
+    WORKLOAD_MAX_CLIENTS("workload_max_clients"),
     UNSUPPORTED_FEATURE("unsupported_feature"),
     SERVER_LOGIN_FAILED("server_login_failed"),
     SERVER_LOST("server_lost"),
@@ -27,8 +28,10 @@ public enum DisconnectReason {
     ADMIN_KILL("admin_kill"),
     // server side
     SERVER_IDLE_TIMEOUT("server_idle_timeout"),
+    SERVER_CHECK_FAILED("server_check_failed"),
     SERVER_LIFETIME("server_lifetime"),
     EVICTED("evicted_for_other_pool"),
+    BUDGET_SHRANK("budget_shrank"),
     SERVER_CLOSED_BY_PEER("server_closed_by_peer"),
     SERVER_FATAL("server_fatal"),
     CLIENT_LEFT_MID_QUERY("client_left_mid_query"),

@@ -5,6 +5,7 @@ import dev.sluice.backend.ServerLogin;
 import dev.sluice.backend.ServerLoginException;
 import dev.sluice.config.DatabaseConfig;
 import dev.sluice.config.PoolMode;
+import dev.sluice.guard.Workload;
 import dev.sluice.protocol.ErrorResponse;
 import io.netty.channel.EventLoop;
 import java.util.ArrayDeque;
@@ -40,7 +41,8 @@ public final class Pool {
     private volatile DatabaseConfig database;
     private final PoolStats stats = new PoolStats();
     private final ArrayDeque<ServerConnection> idle = new ArrayDeque<>();
-    private final Set<ServerConnection> active = new HashSet<>();
+    /** Leased servers and the workload of the client holding each. */
+    private final Map<ServerConnection, Workload> active = new HashMap<>();
     private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
     private int connecting;
     /** Evicted servers whose close has not completed: they still occupy a slot of shared caps. */
@@ -49,6 +51,10 @@ public final class Pool {
     private ErrorResponse lastLoginError;
     private long lastLoginErrorNanos;
     private volatile ServerLogin.ScramKeys scramKeys;
+    /** "host:port" of the PostgreSQL server this pool connects to. */
+    private String serverKey = "";
+    /** Same as serverKey when the database's max_db_connections is auto (budget read from the server), else null. */
+    private String budgetServer;
 
     Pool(PoolManager manager, PoolKey key, PoolSettings settings, DatabaseConfig database) {
         this.manager = manager;
@@ -59,6 +65,19 @@ public final class Pool {
 
     public PoolKey key() {
         return key;
+    }
+
+    void setServer(String serverKey, boolean budgeted) {
+        this.serverKey = serverKey;
+        this.budgetServer = budgeted ? serverKey : null;
+    }
+
+    String serverKey() {
+        return serverKey;
+    }
+
+    String budgetServer() {
+        return budgetServer;
     }
 
     public PoolSettings settings() {
@@ -129,7 +148,7 @@ public final class Pool {
 
     List<ServerConnection> allServers() {
         List<ServerConnection> all = new ArrayList<>(idle);
-        all.addAll(active);
+        all.addAll(active.keySet());
         return all;
     }
 
@@ -145,10 +164,9 @@ public final class Pool {
      * Returns null when queued; the waiter is then called back on its own event loop.
      */
     ServerConnection acquire(ServerWaiter w) {
-        boolean paused = manager.isPaused(this);
-        ServerConnection s = paused ? null : takeIdle(w.eventLoop());
-        if (s != null) {
-            active.add(s);
+        if (!idle.isEmpty() && !manager.isPaused(this) && manager.admissible(w.workload(), this)) {
+            ServerConnection s = takeIdle(w.eventLoop());
+            lease(s, w.workload());
             return s;
         }
         long now = System.nanoTime();
@@ -184,6 +202,9 @@ public final class Pool {
     EventLoop uncoveredWaiterLoop() {
         int skip = connecting;
         for (Waiter w : waiters) {
+            if (!manager.admissible(w.waiter().workload(), this)) {
+                continue;
+            }
             if (skip-- == 0) {
                 return w.waiter().eventLoop();
             }
@@ -191,15 +212,86 @@ public final class Pool {
         return null;
     }
 
+    /** More admissible waiters than connections being opened for them: open another, if limits allow. */
     boolean hasWaitersNotCovered() {
-        return waiters.size() > connecting;
+        int admissible = 0;
+        for (Waiter w : waiters) {
+            if (manager.admissible(w.waiter().workload(), this) && ++admissible > connecting) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void lease(ServerConnection s, Workload w) {
+        active.put(s, w);
+        w.leased(key.database());
+    }
+
+    private void unlease(ServerConnection s) {
+        Workload w = active.remove(s);
+        if (w != null) {
+            w.returned(key.database());
+        }
+    }
+
+    /** Idle servers go to waiters that became admissible (a workload released, a reserve was met). */
+    void serveWaiters() {
+        if (manager.isPaused(this)) {
+            return;
+        }
+        while (!idle.isEmpty() && !waiters.isEmpty()) {
+            Waiter w = bestAdmissibleWaiter();
+            if (w == null) {
+                return;
+            }
+            waiters.remove(w);
+            ServerConnection s = takeIdle(w.waiter().eventLoop());
+            lease(s, w.waiter().workload());
+            ServerWaiter waiter = w.waiter();
+            waiter.eventLoop().execute(() -> waiter.serverLeased(s));
+        }
+    }
+
+    /**
+     * Which waiter gets the next server: one whose workload is below its reserve first, then the highest
+     * priority, then the longest waiting; never one whose workload may not take another connection.
+     */
+    private Waiter bestAdmissibleWaiter() {
+        Waiter best = null;
+        boolean bestBelowReserve = false;
+        for (Waiter w : waiters) {
+            Workload wl = w.waiter().workload();
+            if (!manager.admissible(wl, this)) {
+                continue;
+            }
+            boolean belowReserve = wl.inUse(key.database()) < wl.config().reserve();
+            if (best == null
+                    || (belowReserve && !bestBelowReserve)
+                    || (belowReserve == bestBelowReserve
+                        && wl.config().priority() > best.waiter().workload().config().priority())) {
+                best = w;
+                bestBelowReserve = belowReserve;
+            }
+        }
+        return best;
+    }
+
+    boolean hasWaiterOf(Workload w) {
+        for (Waiter x : waiters) {
+            if (x.waiter().workload() == w) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Returns a clean server: to the first waiter, else to the idle stack. */
     void release(ServerConnection s) {
-        if (!active.remove(s)) {
+        if (!active.containsKey(s)) {
             return; // already gone (closed meanwhile)
         }
+        unlease(s);
         s.setOwner(null);
         if (!s.isUsable()) {
             manager.serverGone(this);
@@ -224,16 +316,17 @@ public final class Pool {
         handOut(s);
     }
 
-    /** Gives a ready server to the oldest waiter, or parks it idle. */
+    /** Gives a ready server to the best admissible waiter, or parks it idle. */
     private void handOut(ServerConnection s) {
-        Waiter w = waiters.pollFirst();
+        Waiter w = bestAdmissibleWaiter();
         if (w == null) {
             s.markIdle();
             idle.addFirst(s);
             manager.idleServerAvailable(this);
             return;
         }
-        active.add(s);
+        waiters.remove(w);
+        lease(s, w.waiter().workload());
         ServerWaiter waiter = w.waiter();
         // Always a task, never a direct call: we hold the manager's lock and the waiter will call back into it.
         waiter.eventLoop().execute(() -> waiter.serverLeased(s));
@@ -241,7 +334,7 @@ public final class Pool {
 
     /** A leased server that must not be reused (client vanished mid-query, cleanup failed). */
     void discard(ServerConnection s, DisconnectReason reason) {
-        active.remove(s);
+        unlease(s);
         idle.remove(s);
         s.setOwner(null);
         if (reason == DisconnectReason.CLIENT_LEFT_MID_QUERY) {
@@ -291,7 +384,8 @@ public final class Pool {
     /** The server's channel closed, wherever it was. */
     void closed(ServerConnection s) {
         boolean wasIdle = idle.remove(s);
-        boolean wasActive = active.remove(s);
+        boolean wasActive = active.containsKey(s);
+        unlease(s);
         if (wasIdle || wasActive) {
             manager.serverGone(this);
         }
@@ -324,7 +418,7 @@ public final class Pool {
 
     // ---- admin console (called by the manager, under its lock) ----
 
-    /** Closes every idle server now (PAUSE, RECONNECT, KILL). */
+    /** Closes every idle server now (PAUSE, RECONNECT). */
     void closeIdle(DisconnectReason reason) {
         ServerConnection s;
         while ((s = idle.pollFirst()) != null) {
@@ -334,18 +428,23 @@ public final class Pool {
 
     /** Marks every server to be closed instead of reused; idle ones go now, leased ones when released. */
     void closeWhenReleased(DisconnectReason idleReason) {
-        for (ServerConnection s : active) {
+        for (ServerConnection s : active.keySet()) {
             s.markCloseNeeded();
         }
         closeIdle(idleReason);
     }
 
     PoolSnapshot snapshot(long now) {
-        return new PoolSnapshot(this, key, settings, new ArrayList<>(idle), new ArrayList<>(active), connecting,
-                waiters.size(), oldestWaitNanos(now), manager.isPaused(this));
+        return new PoolSnapshot(this, key, settings, new ArrayList<>(idle), new ArrayList<>(active.keySet()),
+                connecting, waiters.size(), oldestWaitNanos(now), manager.isPaused(this));
     }
 
     /** Removes the coldest idle server for eviction; it keeps its slot until {@link #evictionDone()}. */
+    /** Leased servers of this pool (for the database-wide count of leases). */
+    int leasedCount() {
+        return active.size();
+    }
+
     ServerConnection evictColdestIdle() {
         ServerConnection s = idle.pollLast();
         if (s != null) {

@@ -9,6 +9,8 @@ import dev.sluice.config.PoolMode;
 import dev.sluice.config.Settings;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.config.UserConfig;
+import dev.sluice.guard.Workload;
+import dev.sluice.guard.Workloads;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
@@ -40,6 +42,9 @@ public final class PoolManager {
     private final Class<? extends Channel> tcpChannel;
     private final Class<? extends Channel> unixChannel;
     private volatile SluiceConfig config;
+    private final Workloads workloads;
+    /** Some workload has a max or a reserve: leases must pass admission, and releases re-check waiters. */
+    private final boolean workloadLimits;
     private boolean shutDown;
     // admin console state (PAUSE, DISABLE); paused is read under the lock, disabled by logins without it
     private boolean pausedAll;
@@ -49,6 +54,12 @@ public final class PoolManager {
     public PoolManager(SluiceConfig config, EventLoopGroup group, Class<? extends Channel> tcpChannel,
                        Class<? extends Channel> unixChannel) {
         this.config = config;
+        this.workloads = Workloads.from(config);
+        boolean limits = false;
+        for (Workload w : workloads.all()) {
+            limits |= w.config().max() > 0 || w.config().reserve() > 0;
+        }
+        this.workloadLimits = limits;
         this.group = group;
         this.tcpChannel = tcpChannel;
         this.unixChannel = unixChannel;
@@ -67,8 +78,18 @@ public final class PoolManager {
         String serverUser = db.user() != null ? db.user() : clientUser;
         PoolKey key = new PoolKey(db.name().equals("*") ? db.dbname() : db.name(), serverUser);
         synchronized (lock) {
-            return pools.computeIfAbsent(key, k -> new Pool(this, k, settingsFor(config, db, serverUser), db));
+            return pools.computeIfAbsent(key, k -> {
+                Pool p = new Pool(this, k, settingsFor(config, db, serverUser), db);
+                placeOnServer(p, db, config.settings());
+                return p;
+            });
         }
+    }
+
+    private static void placeOnServer(Pool p, DatabaseConfig db, Settings s) {
+        String host = db.host() == null ? "127.0.0.1" : db.host();
+        p.setServer((host.contains(":") ? "[" + host + "]" : host) + ":" + db.port(),
+                db.effectiveMaxDbConnectionsAuto(s));
     }
 
     private static PoolSettings settingsFor(SluiceConfig config, DatabaseConfig db, String user) {
@@ -113,12 +134,125 @@ public final class PoolManager {
     public void release(Pool pool, ServerConnection s) {
         synchronized (lock) {
             pool.release(s);
+            serveAllWaiters();
         }
     }
 
     public void discard(Pool pool, ServerConnection s, DisconnectReason reason) {
         synchronized (lock) {
             pool.discard(s, reason);
+            serveAllWaiters();
+        }
+    }
+
+    public Workloads workloads() {
+        return workloads;
+    }
+
+    // ---- workload admission (under the lock) ----
+
+    /**
+     * May a client of {@code w} lease one more server of {@code pool}? Not above the workload's max; and
+     * beyond its own reserve only if what is left of the database's capacity is not owed to other
+     * workloads' unmet reserves. This is what keeps a leaking job from taking the API's last connections.
+     */
+    boolean admissible(Workload w, Pool pool) {
+        if (!workloadLimits) {
+            return true;
+        }
+        int max = w.config().max();
+        if (max > 0 && w.inUse() >= max) {
+            return false;
+        }
+        String db = pool.key().database();
+        if (w.inUse(db) < w.config().reserve()) {
+            return true;
+        }
+        int owedToOthers = 0;
+        for (Workload v : workloads.all()) {
+            if (v != w) {
+                owedToOthers += Math.max(0, v.config().reserve() - v.inUse(db));
+            }
+        }
+        if (owedToOthers == 0) {
+            return true;
+        }
+        return leasedOnDatabase(db) + owedToOthers < capacity(pool);
+    }
+
+    /** How many servers the database can have: max_db_connections, else what its pools may open. */
+    int capacity(Pool pool) {
+        String db = pool.key().database();
+        Integer budget = budgetOf(pool);
+        if (budget != null) {
+            return budget;
+        }
+        if (pool.settings().maxDbConnections() > 0) {
+            return pool.settings().maxDbConnections();
+        }
+        int sum = 0;
+        for (Pool p : pools.values()) {
+            if (p.key().database().equals(db)) {
+                sum += p.settings().poolSize() + p.settings().reservePoolSize();
+            }
+        }
+        return sum;
+    }
+
+    private int leasedOnDatabase(String db) {
+        int n = 0;
+        for (Pool p : pools.values()) {
+            if (p.key().database().equals(db)) {
+                n += p.leasedCount();
+            }
+        }
+        return n;
+    }
+
+    /** After a release, waiters held back by workload limits may be admissible now. */
+    private void serveAllWaiters() {
+        if (!workloadLimits) {
+            return;
+        }
+        for (Pool p : pools.values()) {
+            if (p.waitingCount() > 0) {
+                p.serveWaiters();
+                openForWaiters(p);
+            }
+        }
+    }
+
+    /**
+     * Why a client of {@code w} is still waiting, in words for its error message: its workload's max, the
+     * reserves of other workloads, or the pool itself.
+     */
+    public String waitReason(Pool pool, Workload w) {
+        synchronized (lock) {
+            int max = w.config().max();
+            if (max > 0 && w.inUse() >= max) {
+                return "workload \"" + w.name() + "\" is at its limit of " + max + " server connections (max)";
+            }
+            String db = pool.key().database();
+            if (workloadLimits && !admissible(w, pool)) {
+                StringBuilder owed = new StringBuilder();
+                for (Workload v : workloads.all()) {
+                    int unmet = Math.max(0, v.config().reserve() - v.inUse(db));
+                    if (v != w && unmet > 0) {
+                        owed.append(owed.length() == 0 ? "" : ", ").append(v.name()).append(": ").append(unmet);
+                    }
+                }
+                return "workload \"" + w.name() + "\": the remaining server connections of database \"" + db
+                        + "\" are reserved for other workloads (" + owed + "; capacity " + capacity(pool) + ")";
+            }
+            Integer budget = budgetOf(pool);
+            if (budget != null && countForServer(pool.budgetServer()) >= budget) {
+                var m = budgets.get(pool.budgetServer());
+                var cap = m.snapshot().capacity();
+                return "database \"" + db + "\" budget of " + budget + " connections is in use ("
+                        + (cap == null ? "" : cap.explain()) + ")";
+            }
+            return "all " + pool.settings().poolSize() + " server connections of pool " + pool.key()
+                    + " (pool_size) are in use";
         }
     }
 
@@ -142,6 +276,11 @@ public final class PoolManager {
         }
         if (pool.serverCount() >= limit) {
             return false;
+        }
+        Integer budget = budgetOf(pool);
+        if (budget != null && countForServer(pool.budgetServer()) >= budget) {
+            // The database-wide budget read from PostgreSQL: make room only by closing an idle server.
+            return evictIdle(pool, p -> pool.budgetServer().equals(p.serverKey()));
         }
         if (ps.maxDbConnections() > 0 && countForDatabase(pool.key().database()) >= ps.maxDbConnections()) {
             return evictIdle(pool, p -> p.key().database().equals(pool.key().database()));
@@ -172,6 +311,97 @@ public final class PoolManager {
             }
         }
         return false;
+    }
+
+    // ---- the database budget (max_db_connections = auto) ----
+
+    private final Map<String, dev.sluice.guard.BudgetMonitor> budgets = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** Registers the monitor of one server ("host:port"); its snapshots bound the pools that use auto. */
+    public void attachBudget(String server, dev.sluice.guard.BudgetMonitor monitor) {
+        budgets.put(server, monitor);
+    }
+
+    /** The current budget of the pool's server, or null when it has none (not auto, or not read yet). */
+    private Integer budgetOf(Pool pool) {
+        if (pool.budgetServer() == null) {
+            return null;
+        }
+        var m = budgets.get(pool.budgetServer());
+        if (m == null) {
+            return null;
+        }
+        var b = m.snapshot().budget();
+        return b.isPresent() ? b.getAsInt() : null;
+    }
+
+    /** Every server connection Sluice has (or is opening) to one PostgreSQL server, across pools. */
+    private int countForServer(String server) {
+        int n = 0;
+        for (Pool p : pools.values()) {
+            if (p.serverKey().equals(server)) {
+                n += p.serverCount();
+            }
+        }
+        return n;
+    }
+
+    /** The backend PIDs of Sluice's own connections to {@code server}, so the monitor does not count them as bypassing. */
+    public java.util.Set<Integer> serverPids(String server) {
+        java.util.Set<Integer> pids = new java.util.HashSet<>();
+        synchronized (lock) {
+            for (Pool p : pools.values()) {
+                if (p.serverKey().equals(server)) {
+                    for (ServerConnection s : p.allServers()) {
+                        if (s.backendKey() != null) {
+                            pids.add(s.backendKey().processId());
+                        }
+                    }
+                }
+            }
+        }
+        return pids;
+    }
+
+    /** A new budget reading: when it shrank below what Sluice holds, close idle servers (never busy ones). */
+    public void onBudget(dev.sluice.guard.BudgetSnapshot snapshot) {
+        synchronized (lock) {
+            int held = countForServer(snapshot.server());
+            int excess = snapshot.excess(held);
+            int closed = 0;
+            while (closed < excess) {
+                ServerConnection s = null;
+                for (Pool p : pools.values()) {
+                    if (p.serverKey().equals(snapshot.server()) && p.idleCount() > 0) {
+                        s = p.evictColdestIdle();
+                        Pool owner = p;
+                        s.channel().closeFuture().addListener(f -> {
+                            synchronized (lock) {
+                                owner.evictionDone();
+                                serverGone(owner);
+                            }
+                        });
+                        break;
+                    }
+                }
+                if (s == null) {
+                    break;
+                }
+                s.close(DisconnectReason.BUDGET_SHRANK);
+                closed++;
+            }
+            if (excess > 0) {
+                log.warn("budget of {} shrank below use: {} server connections held, {} over; closed {} idle ones{}",
+                        snapshot.server(), held, excess, closed, closed < excess ? ", the rest are busy and close as they are released" : "");
+            }
+            if (excess == 0) {
+                for (Pool p : pools.values()) {
+                    if (p.waitingCount() > 0) {
+                        openForWaiters(p); // the budget may have grown
+                    }
+                }
+            }
+        }
     }
 
     private int countForDatabase(String database) {
@@ -347,9 +577,11 @@ public final class PoolManager {
                     p.closeWhenReleased(DisconnectReason.DATABASE_CHANGED);
                 }
                 p.update(settingsFor(next, db, p.key().user()), db);
+                placeOnServer(p, db, next.settings());
             }
             for (Pool p : pools.values()) {
                 if (p.waitingCount() > 0) {
+                    p.serveWaiters();
                     openForWaiters(p);
                 }
             }
@@ -413,6 +645,7 @@ public final class PoolManager {
             }
             for (Pool p : pools.values()) {
                 if (p.waitingCount() > 0) {
+                    p.serveWaiters();
                     openForWaiters(p);
                 }
             }

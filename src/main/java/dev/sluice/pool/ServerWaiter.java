@@ -1,12 +1,16 @@
 package dev.sluice.pool;
 
 import dev.sluice.backend.ServerConnection;
+import dev.sluice.guard.Workload;
 import dev.sluice.protocol.ErrorResponse;
 import io.netty.channel.EventLoop;
 
 /** Something queued for a server connection (a client session). Callbacks run on {@link #eventLoop()}. */
 public interface ServerWaiter {
     EventLoop eventLoop();
+
+    /** The workload the waiting client belongs to: admission is decided per workload. */
+    Workload workload();
 
     /** A server was leased to this waiter; it now owns it and must hand it back through {@link Pool#release}. */
     void serverLeased(ServerConnection server);

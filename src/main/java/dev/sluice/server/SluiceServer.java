@@ -12,6 +12,7 @@ import dev.sluice.config.SettingsTable;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.frontend.CancelRegistry;
 import dev.sluice.frontend.ClientSession;
+import dev.sluice.frontend.PreparedStatementRegistry;
 import dev.sluice.frontend.ProxyContext;
 import dev.sluice.pool.PoolManager;
 import dev.sluice.pool.PoolStats;
@@ -64,8 +65,11 @@ public final class SluiceServer implements ProxyContext, ConsoleContext, AutoClo
     private final Class<? extends Channel> socketChannelClass;
     private final PoolManager pools;
     private final CancelRegistry cancelRegistry = new CancelRegistry();
+    private final PreparedStatementRegistry preparedStatements = new PreparedStatementRegistry();
     private final Set<ClientSession> clients = ConcurrentHashMap.newKeySet();
     private final AtomicInteger clientCount = new AtomicInteger();
+    private final dev.sluice.guard.LeakDetector leakDetector;
+    private final java.util.List<dev.sluice.guard.BudgetMonitor> budgetMonitors = new java.util.ArrayList<>();
     private final java.util.List<Channel> listeners = new java.util.ArrayList<>();
     private final Set<AdminSession> consoles = ConcurrentHashMap.newKeySet();
     private final PoolStats consoleStats = new PoolStats();
@@ -92,6 +96,14 @@ public final class SluiceServer implements ProxyContext, ConsoleContext, AutoClo
             socketChannelClass = NioSocketChannel.class;
         }
         pools = new PoolManager(config, workerGroup, socketChannelClass, epoll ? EpollDomainSocketChannel.class : null);
+        var st = config.settings();
+        for (var target : dev.sluice.config.BudgetTargets.of(config)) {
+            var monitor = dev.sluice.guard.BudgetMonitor.forTarget(target, st,
+                    () -> pools.serverPids(target.server()), pools::onBudget);
+            pools.attachBudget(target.server(), monitor);
+            budgetMonitors.add(monitor);
+        }
+        leakDetector = new dev.sluice.guard.LeakDetector(st.leakIdleAge(), st.leakMinConnections(), st.leakWindow());
     }
 
     /** Binds the listener; returns the port (useful with listen_port = 0 in tests). */
@@ -127,8 +139,10 @@ public final class SluiceServer implements ProxyContext, ConsoleContext, AutoClo
                     Epoll.isAvailable() ? "epoll" : "nio");
         }
         pools.startJanitor();
+        budgetMonitors.forEach(dev.sluice.guard.BudgetMonitor::start);
         workerGroup.scheduleAtFixedRate(this::checkClientTimeouts, 1, 1, TimeUnit.SECONDS);
         workerGroup.scheduleAtFixedRate(this::updateAverages, 1, 1, TimeUnit.SECONDS);
+        workerGroup.scheduleAtFixedRate(this::sampleLeaks, 1, 1, TimeUnit.SECONDS);
         return port;
     }
 
@@ -155,6 +169,31 @@ public final class SluiceServer implements ProxyContext, ConsoleContext, AutoClo
         }
     }
 
+    /** Once a second: which sources hold ever more idle client connections (leak suspects). */
+    private void sampleLeaks() {
+        try {
+            long now = System.nanoTime();
+            java.util.List<dev.sluice.guard.LeakDetector.ClientView> views = new java.util.ArrayList<>();
+            for (ClientSession c : clients) {
+                var v = c.leakView(now);
+                if (v != null) {
+                    views.add(v);
+                }
+            }
+            leakDetector.sample(views, System.currentTimeMillis());
+        } catch (RuntimeException e) {
+            log.error("leak detector failed", e);
+        }
+    }
+
+    public java.util.List<dev.sluice.guard.BudgetMonitor> budgetMonitors() {
+        return budgetMonitors;
+    }
+
+    public dev.sluice.guard.LeakDetector leakDetector() {
+        return leakDetector;
+    }
+
     @Override
     public SluiceConfig config() {
         return pools.config();
@@ -168,6 +207,11 @@ public final class SluiceServer implements ProxyContext, ConsoleContext, AutoClo
     @Override
     public CancelRegistry cancelRegistry() {
         return cancelRegistry;
+    }
+
+    @Override
+    public PreparedStatementRegistry preparedStatements() {
+        return preparedStatements;
     }
 
     @Override
@@ -294,6 +338,19 @@ public final class SluiceServer implements ProxyContext, ConsoleContext, AutoClo
                 out.add("[databases] " + db + " removed; its connected clients stay, new logins are refused");
             }
         }
+        if (!withoutSource(before.workloads()).equals(withoutSource(after.workloads()))) {
+            out.add("[workloads] changed; workloads are set up at start, so this takes effect after a restart");
+        }
+        return out;
+    }
+
+    /** Workload definitions compared by content, not by where in the file they are. */
+    private static List<List<Object>> withoutSource(List<dev.sluice.config.WorkloadConfig> workloads) {
+        List<List<Object>> out = new ArrayList<>();
+        for (var w : workloads) {
+            out.add(java.util.Arrays.asList(w.name(), w.matches(), w.reserve(), w.max(), w.maxClients(), w.priority(),
+                    w.queueTimeout(), w.idleTransactionTimeout(), w.clientIdleTimeout(), w.breaker()));
+        }
         return out;
     }
 
@@ -376,6 +433,7 @@ public final class SluiceServer implements ProxyContext, ConsoleContext, AutoClo
             for (AdminSession a : consoles) {
                 a.kill("sluice: terminating connection because the proxy is shutting down");
             }
+            budgetMonitors.forEach(dev.sluice.guard.BudgetMonitor::close);
             pools.closeAll();
             bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS);
             workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();

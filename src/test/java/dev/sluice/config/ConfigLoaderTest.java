@@ -213,7 +213,9 @@ class ConfigLoaderTest {
                 d.idleTransactionTimeout(), d.serverResetQuery(), d.serverResetQueryAlways(), d.serverCheckQuery(),
                 d.serverCheckDelay(), d.adminUsers(), d.statsUsers(), d.logConnections(), d.logDisconnections(),
                 d.ignoreStartupParameters(), d.maxClientMessageSize(), d.maxStartupPacketSize(),
-                d.maxServerMessageSize(), d.statsPeriod(), d.shutdownWaitTimeout()));
+                d.maxServerMessageSize(), d.maxPreparedStatements(), d.leakIdleAge(), d.leakMinConnections(),
+                d.leakWindow(), d.maxDbConnectionsAuto(), d.budgetHeadroom(), d.budgetCheckInterval(),
+                d.budgetUser(), d.budgetPassword(), d.statsPeriod(), d.shutdownWaitTimeout()));
         assertThat(d.listenAddr()).isEqualTo("127.0.0.1");
         assertThat(d.listenPort()).isEqualTo(6432);
         assertThat(d.authType()).isEqualTo(AuthType.MD5);
@@ -705,7 +707,7 @@ class ConfigLoaderTest {
                 [pgbouncer]
                 auth_type = trust
                 [workloads]
-                reporting = users=report_user max_connections=5
+                reporting = match=user:report_user max=5
                 [alerts]
                 Pool_Saturation = "90%"
                 [peers]
@@ -713,7 +715,7 @@ class ConfigLoaderTest {
                 """);
         Path ini = files.path("pgbouncer.ini");
         assertThat(cfg.extraSections().get("workloads"))
-                .containsExactly(new RawEntry("reporting", "users=report_user max_connections=5", ini, 6));
+                .containsExactly(new RawEntry("reporting", "match=user:report_user max=5", ini, 6));
         assertThat(cfg.extraSections().get("alerts"))
                 .containsExactly(new RawEntry("Pool_Saturation", "\"90%\"", ini, 8));
         assertThat(cfg.warnings()).extracting(ConfigProblem::line).containsExactly(9);

@@ -1,0 +1,71 @@
+package dev.sluice.guard;
+
+import dev.sluice.config.SluiceConfig;
+import dev.sluice.config.WorkloadConfig;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The configured workloads in matching order, with "default" (configured or implicit, without limits)
+ * catching every client no other workload matched.
+ */
+public final class Workloads {
+    private final List<Workload> ordered;
+    private final Workload fallback;
+
+    private Workloads(List<Workload> ordered, Workload fallback) {
+        this.ordered = ordered;
+        this.fallback = fallback;
+    }
+
+    public static Workloads from(SluiceConfig config) {
+        List<Workload> list = new ArrayList<>();
+        Workload def = null;
+        for (WorkloadConfig wc : config.workloads()) {
+            Workload w = new Workload(wc);
+            if (wc.name().equals(WorkloadConfig.DEFAULT)) {
+                def = w;
+            } else {
+                list.add(w);
+            }
+        }
+        if (def == null) {
+            def = new Workload(new WorkloadConfig(WorkloadConfig.DEFAULT, List.of(), 0, 0, 0, 0, null, null, null,
+                    null, "implicit"));
+        }
+        return new Workloads(List.copyOf(list), def);
+    }
+
+    /** First match wins; "default" catches the rest. */
+    public Workload classify(String user, String database, String applicationName, InetAddress address) {
+        for (Workload w : ordered) {
+            if (w.config().matches(user, database, applicationName, address)) {
+                return w;
+            }
+        }
+        return fallback;
+    }
+
+    /** Every workload, "default" last. */
+    public List<Workload> all() {
+        List<Workload> all = new ArrayList<>(ordered);
+        all.add(fallback);
+        return all;
+    }
+
+    /** True when any workload reserves capacity (reserve math then applies to leases). */
+    public boolean anyReserve() {
+        for (Workload w : all()) {
+            if (w.config().reserve() > 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    static Duration orElse(Duration d, Duration fallback) {
+        return d != null ? d : fallback;
+    }
+}
