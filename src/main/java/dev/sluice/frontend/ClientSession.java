@@ -1339,7 +1339,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     public void closeIfIdle() {
         eventLoop().execute(() -> {
             if (state == State.READY && server != null && (syncing || outstanding > 0 || unsynced
-                    || txnStatus != ReadyForQuery.IDLE)) {
+                    || txnStatus != ReadyForQuery.IDLE || (tracker != null && !tracker.isEmpty()))) {
                 return; // mid-transaction: let it finish
             }
             fatal(ErrorResponse.fatal(SqlState.ADMIN_SHUTDOWN,
