@@ -30,7 +30,7 @@ public record Settings(String listenAddr, int listenPort, AuthType authType, Pat
         List<String> ignoreStartupParameters, int maxClientMessageSize, int maxStartupPacketSize,
         long maxServerMessageSize, int maxPreparedStatements, Duration leakIdleAge, int leakMinConnections,
         Duration leakWindow, boolean maxDbConnectionsAuto, BudgetHeadroom budgetHeadroom, Duration budgetCheckInterval,
-        String budgetUser, String budgetPassword) {
+        String budgetUser, String budgetPassword, String unixSocketDir) {
 
     public Settings {
         adminUsers = List.copyOf(adminUsers);
@@ -57,6 +57,7 @@ public record Settings(String listenAddr, int listenPort, AuthType authType, Pat
                 false,         // max_db_connections = auto: off, PgBouncer's meaning of max_db_connections
                 BudgetHeadroom.DEFAULT, // budget_headroom: 5% of max_connections
                 Duration.ofSeconds(5),  // budget_check_interval
-                null, null);   // budget_user, budget_password
+                null, null,    // budget_user, budget_password
+                "");           // unix_socket_dir: PgBouncer's default is /tmp; Sluice listens on a socket only when set
     }
 }
