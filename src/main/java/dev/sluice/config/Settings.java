@@ -33,7 +33,8 @@ public record Settings(String listenAddr, int listenPort, AuthType authType, Pat
         List<String> ignoreStartupParameters, int maxClientMessageSize, int maxStartupPacketSize,
         long maxServerMessageSize, int maxPreparedStatements, Duration leakIdleAge, int leakMinConnections,
         Duration leakWindow, boolean maxDbConnectionsAuto, BudgetHeadroom budgetHeadroom, Duration budgetCheckInterval,
-        String budgetUser, String budgetPassword, Duration statsPeriod, Duration shutdownWaitTimeout) {
+        String budgetUser, String budgetPassword, String unixSocketDir,
+        Duration statsPeriod, Duration shutdownWaitTimeout) {
 
     public Settings {
         adminUsers = List.copyOf(adminUsers);
@@ -61,6 +62,7 @@ public record Settings(String listenAddr, int listenPort, AuthType authType, Pat
                 BudgetHeadroom.DEFAULT, // budget_headroom: 5% of max_connections
                 Duration.ofSeconds(5),  // budget_check_interval
                 null, null,    // budget_user, budget_password
+                "",            // unix_socket_dir: PgBouncer's default is /tmp; Sluice listens on a socket only when set
                 Duration.ofSeconds(60),  // stats_period: PgBouncer's default
                 Duration.ofSeconds(30)); // shutdown_wait_timeout (Sluice-only): a typical orchestrator grace period
     }

@@ -49,6 +49,7 @@ final class SettingsBuilder {
     Duration budgetCheckInterval;
     String budgetUser;
     String budgetPassword;
+    String unixSocketDir;
     Duration statsPeriod;
     Duration shutdownWaitTimeout;
 
@@ -95,6 +96,7 @@ final class SettingsBuilder {
         budgetCheckInterval = base.budgetCheckInterval();
         budgetUser = base.budgetUser();
         budgetPassword = base.budgetPassword();
+        unixSocketDir = base.unixSocketDir();
         statsPeriod = base.statsPeriod();
         shutdownWaitTimeout = base.shutdownWaitTimeout();
     }
@@ -109,6 +111,7 @@ final class SettingsBuilder {
                 adminUsers, statsUsers, logConnections, logDisconnections,
                 ignoreStartupParameters, maxClientMessageSize, maxStartupPacketSize, maxServerMessageSize,
                 maxPreparedStatements, leakIdleAge, leakMinConnections, leakWindow, maxDbConnectionsAuto,
-                budgetHeadroom, budgetCheckInterval, budgetUser, budgetPassword, statsPeriod, shutdownWaitTimeout);
+                budgetHeadroom, budgetCheckInterval, budgetUser, budgetPassword, unixSocketDir,
+                statsPeriod, shutdownWaitTimeout);
     }
 }

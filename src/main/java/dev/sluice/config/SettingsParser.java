@@ -31,7 +31,8 @@ final class SettingsParser {
             "stats_users", "log_connections", "log_disconnections", "ignore_startup_parameters",
             "max_client_message_size", "max_startup_packet_size", "max_server_message_size",
             "max_prepared_statements", "leak_idle_age", "leak_min_connections", "leak_window",
-            "budget_headroom", "budget_check_interval", "budget_user", "budget_password", "stats_period", "shutdown_wait_timeout");
+            "budget_headroom", "budget_check_interval", "budget_user", "budget_password", "unix_socket_dir",
+            "stats_period", "shutdown_wait_timeout");
 
     private final Problems problems;
     private final SettingsBuilder builder;
@@ -147,6 +148,7 @@ final class SettingsParser {
             case "budget_check_interval" -> b.budgetCheckInterval = budgetCheckInterval(v);
             case "budget_user" -> b.budgetUser = v.isBlank() ? null : v.strip();
             case "budget_password" -> b.budgetPassword = v.isEmpty() ? null : v;
+            case "unix_socket_dir" -> b.unixSocketDir = v.strip();
             case "stats_period" -> b.statsPeriod = atLeastOneSecond(v);
             case "shutdown_wait_timeout" -> b.shutdownWaitTimeout = Values.duration(v);
             default -> throw new IllegalStateException("IMPLEMENTED lists " + key + " but apply does not handle it");

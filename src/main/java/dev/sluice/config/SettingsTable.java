@@ -30,7 +30,8 @@ public final class SettingsTable {
      * Settings a running Sluice cannot change: the listening sockets are bound once, at start, and the
      * leak detector and the database budget monitors are built then from their settings.
      */
-    private static final Set<String> RESTART_ONLY = Set.of("listen_addr", "listen_port", "leak_idle_age",
+    private static final Set<String> RESTART_ONLY = Set.of("listen_addr", "listen_port", "unix_socket_dir",
+            "leak_idle_age",
             "leak_min_connections", "leak_window", "budget_headroom", "budget_check_interval", "budget_user",
             "budget_password");
 
@@ -65,8 +66,9 @@ public final class SettingsTable {
         String k = key.toLowerCase(Locale.ROOT);
         Path origin = Path.of("SET");
         if (RESTART_ONLY.contains(k)) {
-            throw single(origin, k + " cannot be changed while Sluice runs (the listening socket is bound at start); "
-                    + "edit the config file and restart");
+            throw single(origin, k + " cannot be changed while Sluice runs ("
+                    + (k.startsWith("listen") || k.startsWith("unix") ? "the listening socket is bound at start"
+                            : "it is read once, at start") + "); edit the config file and restart");
         }
         if (k.equals("auth_file")) {
             throw single(origin, "auth_file is read when the config is loaded; edit the config file and RELOAD");
@@ -102,6 +104,7 @@ public final class SettingsTable {
         SettingsBuilder b = new SettingsBuilder(loaded);
         b.listenAddr = running.listenAddr();
         b.listenPort = running.listenPort();
+        b.unixSocketDir = running.unixSocketDir();
         b.leakIdleAge = running.leakIdleAge();
         b.leakMinConnections = running.leakMinConnections();
         b.leakWindow = running.leakWindow();
@@ -181,6 +184,7 @@ public final class SettingsTable {
         r.put("max_client_message_size", s -> String.valueOf(s.maxClientMessageSize()));
         r.put("max_startup_packet_size", s -> String.valueOf(s.maxStartupPacketSize()));
         r.put("max_server_message_size", s -> String.valueOf(s.maxServerMessageSize()));
+        r.put("unix_socket_dir", s -> s.unixSocketDir() == null ? "" : s.unixSocketDir());
         r.put("max_prepared_statements", s -> String.valueOf(s.maxPreparedStatements()));
         r.put("leak_idle_age", s -> seconds(s.leakIdleAge()));
         r.put("leak_min_connections", s -> String.valueOf(s.leakMinConnections()));

@@ -600,7 +600,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         boolean idle = server == null && !waiting;
         byte[] stmt = lastStatement;
         String addr = channel.remoteAddress() instanceof InetSocketAddress i && i.getAddress() != null
-                ? i.getAddress().getHostAddress() : String.valueOf(channel.remoteAddress());
+                ? i.getAddress().getHostAddress() : "unix";
         return new dev.sluice.guard.LeakDetector.ClientView(
                 new dev.sluice.guard.LeakDetector.Source(w.name(), applicationName(), user, addr),
                 idle, idle ? now - lastActivityNanos : 0,

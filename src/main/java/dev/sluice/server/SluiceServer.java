@@ -138,12 +138,45 @@ public final class SluiceServer implements ProxyContext, ConsoleContext, AutoClo
                     workerGroup instanceof MultiThreadIoEventLoopGroup m ? m.executorCount() : -1,
                     Epoll.isAvailable() ? "epoll" : "nio");
         }
+        if (s.unixSocketDir() != null && !s.unixSocketDir().isEmpty() && s.listenPort() > 0) {
+            listenOnUnixSocket(s.unixSocketDir(), s.listenPort());
+        }
         pools.startJanitor();
         budgetMonitors.forEach(dev.sluice.guard.BudgetMonitor::start);
         workerGroup.scheduleAtFixedRate(this::checkClientTimeouts, 1, 1, TimeUnit.SECONDS);
         workerGroup.scheduleAtFixedRate(this::updateAverages, 1, 1, TimeUnit.SECONDS);
         workerGroup.scheduleAtFixedRate(this::sampleLeaks, 1, 1, TimeUnit.SECONDS);
         return port;
+    }
+
+    /** unix_socket_dir: also accept clients on DIR/.s.PGSQL.PORT, as PostgreSQL and PgBouncer name it (epoll only). */
+    private void listenOnUnixSocket(String dir, int port) throws InterruptedException {
+        if (!Epoll.isAvailable()) {
+            log.warn("unix_socket_dir = {} ignored: Unix-domain sockets need the epoll transport", dir);
+            return;
+        }
+        java.nio.file.Path path = java.nio.file.Path.of(dir, ".s.PGSQL." + port);
+        try {
+            java.nio.file.Files.deleteIfExists(path); // a stale socket from a previous run
+        } catch (java.io.IOException e) {
+            log.warn("could not remove stale socket {}: {}", path, e.toString());
+        }
+        ServerBootstrap b = new ServerBootstrap()
+                .group(bossGroup, workerGroup)
+                .channel(io.netty.channel.epoll.EpollServerDomainSocketChannel.class)
+                .childHandler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        Settings st = config().settings(); // SET and RELOAD apply to the next connection
+                        ch.pipeline().addLast("frames", new FrameDecoder(true, st.maxStartupPacketSize(),
+                                st.maxClientMessageSize()));
+                        ch.pipeline().addLast("session", new ClientSession(SluiceServer.this));
+                    }
+                });
+        listeners.add(b.bind(new io.netty.channel.unix.DomainSocketAddress(path.toString())).sync().channel());
+        path.toFile().setWritable(true, false);
+        path.toFile().setReadable(true, false);
+        log.info("sluice listening on Unix socket {}", path);
     }
 
     public int port() {
