@@ -37,4 +37,10 @@ public interface ConsoleContext {
     PoolStats consoleStats();
 
     String version();
+
+    /** Leak suspects, for SHOW LEAKS. */
+    dev.sluice.guard.LeakDetector leakDetector();
+
+    /** Budget monitors of servers with max_db_connections = auto, for SHOW BUDGET and SHOW BYPASS. */
+    java.util.List<dev.sluice.guard.BudgetMonitor> budgetMonitors();
 }

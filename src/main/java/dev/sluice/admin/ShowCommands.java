@@ -72,6 +72,7 @@ final class ShowCommands {
             "\tSHOW HELP|CONFIG|DATABASES|POOLS|CLIENTS|SERVERS|USERS|VERSION",
             "\tSHOW LISTS",
             "\tSHOW STATS|STATS_TOTALS|STATS_AVERAGES|TOTALS",
+            "\tSHOW WORKLOADS|LEAKS|BUDGET|BYPASS",
             "\tSET key = arg",
             "\tRELOAD",
             "\tPAUSE [<db>]",
@@ -101,6 +102,10 @@ final class ShowCommands {
             case "CONFIG" -> config(ctx);
             case "LISTS" -> lists(ctx);
             case "VERSION" -> ResultTable.of(text("version")).row(ctx.version());
+            case "WORKLOADS" -> workloads(ctx);
+            case "LEAKS" -> leaks(ctx);
+            case "BUDGET" -> budget(ctx);
+            case "BYPASS" -> bypass(ctx);
             case "FDS", "SOCKETS", "ACTIVE_SOCKETS", "MEM", "DNS_HOSTS", "DNS_ZONES", "PEERS", "PEER_POOLS", "STATE" ->
                     throw new AdminException(SqlState.FEATURE_NOT_SUPPORTED, "sluice: SHOW " + what
                             + " is not available in Sluice; see SHOW HELP");
@@ -328,6 +333,77 @@ final class ShowCommands {
                     null, db.effectiveMaxDbConnections(s), servers.getOrDefault(db.name(), 0), 0,
                     clients.getOrDefault(db.name(), 0), ctx.pools().isPaused(db.name()) ? 1 : 0,
                     ctx.pools().isDisabled(db.name()) ? 1 : 0);
+        }
+        return t;
+    }
+
+    static final List<Column> WORKLOADS = List.of(text("name"), text("match"), int4("reserve"), int4("max"),
+            int4("in_use"), int4("waiting"), int4("clients"), int4("max_clients"), int4("priority"),
+            text("breaker"), int8("refused_max_clients"), int8("refused_queue_timeout"), int8("shed_by_breaker"));
+
+    /** Sluice: per workload its limits, what it holds now, and how often it was refused, by reason. */
+    private static ResultTable workloads(ConsoleContext ctx) {
+        Map<String, Integer> waiting = new java.util.HashMap<>();
+        for (ClientSession c : ctx.clients()) {
+            if (c.workload() != null && "waiting".equals(c.consoleState())) {
+                waiting.merge(c.workload().name(), 1, Integer::sum);
+            }
+        }
+        ResultTable t = new ResultTable(WORKLOADS);
+        for (dev.sluice.guard.Workload w : ctx.pools().workloads().all()) {
+            var c = w.config();
+            t.row(w.name(), c.matches().isEmpty() ? "(rest)" : c.matches().toString(), c.reserve(), c.max(),
+                    w.inUse(), waiting.getOrDefault(w.name(), 0), w.clients(), c.maxClients(), c.priority(),
+                    w.breakerState(), w.refusedMaxClients(), w.refusedQueueTimeout(), w.shedByBreaker());
+        }
+        return t;
+    }
+
+    static final List<Column> LEAKS = List.of(text("workload"), text("application_name"), text("user"),
+            text("addr"), int4("idle_connections"), int4("open_connections"), int8("oldest_idle_s"),
+            int4("growth"), text("suspect_since"), text("last_statement"));
+
+    /** Sluice: the sources whose idle client connections keep growing (leak suspects). */
+    private static ResultTable leaks(ConsoleContext ctx) {
+        ResultTable t = new ResultTable(LEAKS);
+        for (var s : ctx.leakDetector().suspects()) {
+            t.row(s.source().workload(), s.source().applicationName(), s.source().user(), s.source().address(),
+                    s.idleConnections(), s.openConnections(), s.oldestIdleSeconds(), s.growthInWindow(),
+                    TIME.format(java.time.Instant.ofEpochMilli(s.suspectSinceMillis())), s.lastStatement());
+        }
+        return t;
+    }
+
+    static final List<Column> BUDGET = List.of(text("server"), int4("max_connections"), int4("superuser_reserved"),
+            int4("reserved"), int4("bypassing"), int4("headroom"), int4("budget"), int4("sluice_connections"),
+            text("taken_at"), text("last_error"));
+
+    /** Sluice: the database-wide budget read from each server (max_db_connections = auto). */
+    private static ResultTable budget(ConsoleContext ctx) {
+        ResultTable t = new ResultTable(BUDGET);
+        for (var m : ctx.budgetMonitors()) {
+            var s = m.snapshot();
+            var c = s.capacity();
+            t.row(s.server(), c == null ? null : c.maxConnections(), c == null ? null : c.superuserReserved(),
+                    c == null ? null : c.reserved(), c == null ? null : c.bypassing(), c == null ? null : c.headroom(),
+                    s.budget().isPresent() ? s.budget().getAsInt() : null, s.sluiceConnections(),
+                    s.takenAt() == null ? null : TIME.format(s.takenAt()), s.lastError());
+        }
+        return t;
+    }
+
+    static final List<Column> BYPASS = List.of(text("server"), text("application_name"), text("user"),
+            text("addr"), int4("connections"), text("oldest_backend_start"));
+
+    /** Sluice: client backends on the server that do not come through Sluice, grouped. */
+    private static ResultTable bypass(ConsoleContext ctx) {
+        ResultTable t = new ResultTable(BYPASS);
+        for (var m : ctx.budgetMonitors()) {
+            var s = m.snapshot();
+            for (var g : s.bypass()) {
+                t.row(s.server(), g.applicationName(), g.user(), g.hidden() ? "hidden" : g.clientAddress(),
+                        g.count(), g.oldestBackendStart() == null ? null : TIME.format(g.oldestBackendStart()));
+            }
         }
         return t;
     }
