@@ -79,6 +79,7 @@ public final class ConfigLoader {
         Map<String, String> authFile = settings.authFile() == null ? Map.of()
                 : AuthFileReader.read(settings.authFile(), problems, settingsParser.setAt().get("auth_file"));
         ConfigChecks.check(ini, settingsParser, settings, databases, dbEntries, settingsHeader, problems);
+        BudgetTargets.check(ini, settingsParser, settings, databases, dbEntries, authFile, problems);
         WorkloadParser.parse(extras.get("workloads"), problems); // validated now; SluiceConfig.workloads() re-reads
 
         if (problems.hasErrors()) {

@@ -14,17 +14,30 @@ import java.util.Map;
  * @param dbname            the PostgreSQL database; the entry's own name when not given, and null for the
  *                          "*" fallback entry (meaning: the name the client asked for)
  * @param user              forced server user (one pool for the whole database), or null
+ * @param maxDbConnectionsAuto true for max_db_connections=auto in this entry (maxDbConnections is then 0); false
+ *                          when the entry gives a number or nothing (see effectiveMaxDbConnectionsAuto)
  * @param startupParameters client_encoding, DateStyle, TimeZone, application_name from the connection string
  * @param source            "file:line" of the entry
  */
 public record DatabaseConfig(String name, String host, int port, String dbname, String user, String password,
         Integer poolSize, Integer minPoolSize, Integer reservePoolSize, PoolMode poolMode, Integer maxDbConnections,
-        Map<String, String> startupParameters, String source) {
+        boolean maxDbConnectionsAuto, Map<String, String> startupParameters, String source) {
 
     /** The name of the fallback entry used for any database name not listed. */
     public static final String FALLBACK = "*";
 
+    /** An entry without max_db_connections = auto (the shape before auto existed). */
+    public DatabaseConfig(String name, String host, int port, String dbname, String user, String password,
+            Integer poolSize, Integer minPoolSize, Integer reservePoolSize, PoolMode poolMode, Integer maxDbConnections,
+            Map<String, String> startupParameters, String source) {
+        this(name, host, port, dbname, user, password, poolSize, minPoolSize, reservePoolSize, poolMode,
+                maxDbConnections, false, startupParameters, source);
+    }
+
     public DatabaseConfig {
+        if (maxDbConnectionsAuto && (maxDbConnections == null || maxDbConnections != 0)) {
+            throw new IllegalArgumentException("max_db_connections = auto is represented as maxDbConnections 0");
+        }
         // Keep the order the user wrote the parameters in; it is the order they are sent to the server.
         startupParameters = Collections.unmodifiableMap(new LinkedHashMap<>(startupParameters));
     }
@@ -42,7 +55,8 @@ public record DatabaseConfig(String name, String host, int port, String dbname, 
     /** A copy routed for a client-requested name; used to instantiate the "*" entry. */
     public DatabaseConfig forRequestedName(String requested) {
         return new DatabaseConfig(requested, host, port, dbname == null ? requested : dbname, user, password,
-                poolSize, minPoolSize, reservePoolSize, poolMode, maxDbConnections, startupParameters, source);
+                poolSize, minPoolSize, reservePoolSize, poolMode, maxDbConnections, maxDbConnectionsAuto,
+                startupParameters, source);
     }
 
     public int effectivePoolSize(Settings settings) {
@@ -62,8 +76,16 @@ public record DatabaseConfig(String name, String host, int port, String dbname, 
         return poolMode != null ? poolMode : settings.poolMode();
     }
 
-    /** 0 means unlimited. */
+    /** 0 means unlimited, and also "auto": see effectiveMaxDbConnectionsAuto. */
     public int effectiveMaxDbConnections(Settings settings) {
         return maxDbConnections != null ? maxDbConnections : settings.maxDbConnections();
+    }
+
+    /**
+     * True when this database's server connections are capped by the database budget read from the server
+     * (max_db_connections = auto here, or globally and not overridden here by a number).
+     */
+    public boolean effectiveMaxDbConnectionsAuto(Settings settings) {
+        return maxDbConnections != null ? maxDbConnectionsAuto : settings.maxDbConnectionsAuto();
     }
 }

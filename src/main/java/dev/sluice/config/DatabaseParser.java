@@ -70,6 +70,7 @@ final class DatabaseParser {
         Integer reservePoolSize = null;
         PoolMode poolMode = null;
         Integer maxDbConnections = null;
+        boolean maxDbConnectionsAuto = false;
         Map<String, String> startup = new LinkedHashMap<>();
         Map<String, String> seen = new HashMap<>();
         for (ConnString.Param p : params) {
@@ -90,7 +91,10 @@ final class DatabaseParser {
                     case "min_pool_size" -> minPoolSize = Values.nonNegativeInt(v);
                     case "reserve_pool_size" -> reservePoolSize = Values.nonNegativeInt(v);
                     case "pool_mode" -> poolMode = SettingsParser.parsePoolMode(v);
-                    case "max_db_connections" -> maxDbConnections = Values.nonNegativeInt(v);
+                    case "max_db_connections" -> {
+                        maxDbConnectionsAuto = SettingsParser.isAuto(v);
+                        maxDbConnections = maxDbConnectionsAuto ? 0 : SettingsParser.maxDbConnections(v);
+                    }
                     case "client_encoding", "datestyle", "timezone", "application_name" ->
                             startup.put(STARTUP_PARAMETERS.get(key), v);
                     default -> {
@@ -115,7 +119,7 @@ final class DatabaseParser {
             dbname = name;
         }
         return Optional.of(new DatabaseConfig(name, host, port, dbname, user, password, poolSize, minPoolSize,
-                reservePoolSize, poolMode, maxDbConnections, startup, e.source()));
+                reservePoolSize, poolMode, maxDbConnections, maxDbConnectionsAuto, startup, e.source()));
     }
 
     private static String host(String v, IniEntry e, String where, Problems problems) {

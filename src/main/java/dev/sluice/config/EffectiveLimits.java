@@ -59,6 +59,7 @@ public final class EffectiveLimits {
 
         Set<String> poolUsers = describeUsers(out, cfg, authUsers);
         describeTotal(out, cfg, bounds, poolUsers);
+        describeBudget(out, cfg);
         describeClients(out, cfg);
         return out.toString();
     }
@@ -89,6 +90,11 @@ public final class EffectiveLimits {
         } else if (reserve > 0) {
             line.append("; reserve_pool_size=").append(reserve).append(" is unused because reserve_pool_timeout=0");
         }
+        boolean auto = db.effectiveMaxDbConnectionsAuto(s);
+        if (auto) {
+            line.append("; capped by the database budget read from the server (max_db_connections = auto")
+                .append(db.maxDbConnections() != null ? " from [databases] " + db.name() : "").append(")");
+        }
         if (maxDb > 0) {
             line.append("; capped at ").append(maxDb)
                 .append(db.isFallback() ? " for each database name" : " for the whole database")
@@ -118,6 +124,7 @@ public final class EffectiveLimits {
         } else {
             bound = maxDb > 0 ? maxDb : UNBOUNDED;
             why = maxDb > 0 ? "users are not known, so only max_db_connections bounds it"
+                    : auto ? "users are not known; the database budget (auto) bounds it while Sluice runs"
                     : "users are not known and max_db_connections=0";
         }
         out.append("    -> at most ").append(bound == UNBOUNDED ? "an unbounded number of" : String.valueOf(bound))
@@ -216,6 +223,26 @@ public final class EffectiveLimits {
            .append(String.join("; ", reasons)).append(".\n")
            .append("  PostgreSQL's max_connections is then the real limit. To bound it here, list users in auth_file ")
            .append("and set max_user_connections, or set max_db_connections and replace * with named databases.\n");
+    }
+
+    /** The servers read by max_db_connections = auto, and what their budget will be made of. */
+    private static void describeBudget(StringBuilder out, SluiceConfig cfg) {
+        List<BudgetTarget> targets = BudgetTargets.of(cfg);
+        if (targets.isEmpty()) {
+            return;
+        }
+        Settings s = cfg.settings();
+        out.append("\nDatabase budget (max_db_connections = auto):\n");
+        for (BudgetTarget t : targets) {
+            out.append("  ").append(t.server()).append(" (").append(String.join(", ", t.databases()))
+               .append("): Sluice keeps its server connections to this server within max_connections - ")
+               .append("superuser_reserved_connections - reserved_connections - connections that bypass Sluice - ")
+               .append("headroom ").append(s.budgetHeadroom()).append(", read every ")
+               .append(Values.human(s.budgetCheckInterval())).append(" as user '").append(t.user())
+               .append("' on database ").append(t.dbname()).append(" (").append(t.loginFrom()).append(").\n");
+        }
+        out.append("  Grant that user pg_read_all_stats (or pg_monitor) so Sluice can name the application, user and ")
+           .append("address of connections that bypass it; without it they are counted but shown as hidden.\n");
     }
 
     private static void describeClients(StringBuilder out, SluiceConfig cfg) {

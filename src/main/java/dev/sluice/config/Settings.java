@@ -13,6 +13,15 @@ import java.util.List;
  * @param listenAddr       as written, comma-separated addresses allowed; "*" means all addresses
  * @param authFile         resolved against the directory of the file that set it; null when not set
  * @param serverCheckQuery empty string disables the check
+ * @param maxDbConnectionsAuto Sluice-only: {@code max_db_connections = auto}; then maxDbConnections is 0 and
+ *                         the cap is the database budget read from the server (dev.sluice.guard)
+ * @param budgetHeadroom   Sluice-only: slots of max_connections the budget leaves free (budget_headroom)
+ * @param budgetCheckInterval Sluice-only: how often the budget monitor reads the server (budget_check_interval)
+ * @param budgetUser       Sluice-only: the login the budget monitor uses; null = the [databases] entry's user=
+ * @param budgetPassword   Sluice-only: its password; null = from auth_file (plain text only), or none
+ * @param statsPeriod      how often the avg_* figures of SHOW STATS are recomputed (PgBouncer's stats_period)
+ * @param shutdownWaitTimeout Sluice-only: on SIGTERM or SHUTDOWN, how long running transactions may take to
+ *                         finish before their connections are closed anyway (PgBouncer waits without a limit)
  */
 public record Settings(String listenAddr, int listenPort, AuthType authType, Path authFile, PoolMode poolMode,
         int maxClientConn, int defaultPoolSize, int minPoolSize, int reservePoolSize, Duration reservePoolTimeout,
@@ -23,7 +32,9 @@ public record Settings(String listenAddr, int listenPort, AuthType authType, Pat
         List<String> adminUsers, List<String> statsUsers, boolean logConnections, boolean logDisconnections,
         List<String> ignoreStartupParameters, int maxClientMessageSize, int maxStartupPacketSize,
         long maxServerMessageSize, int maxPreparedStatements, Duration leakIdleAge, int leakMinConnections,
-        Duration leakWindow) {
+        Duration leakWindow, boolean maxDbConnectionsAuto, BudgetHeadroom budgetHeadroom, Duration budgetCheckInterval,
+        String budgetUser, String budgetPassword, String unixSocketDir,
+        Duration statsPeriod, Duration shutdownWaitTimeout) {
 
     public Settings {
         adminUsers = List.copyOf(adminUsers);
@@ -46,6 +57,13 @@ public record Settings(String listenAddr, int listenPort, AuthType authType, Pat
                 10_000,        // max_startup_packet_size: PostgreSQL refuses startup packets above 10000 bytes
                 1L << 30,      // max_server_message_size: 1 GiB
                 200,           // max_prepared_statements: PgBouncer's default since 1.22
-                Duration.ofSeconds(10), 5, Duration.ofSeconds(30)); // leak_idle_age, leak_min_connections, leak_window
+                Duration.ofSeconds(10), 5, Duration.ofSeconds(30), // leak_idle_age, leak_min_connections, leak_window
+                false,         // max_db_connections = auto: off, PgBouncer's meaning of max_db_connections
+                BudgetHeadroom.DEFAULT, // budget_headroom: 5% of max_connections
+                Duration.ofSeconds(5),  // budget_check_interval
+                null, null,    // budget_user, budget_password
+                "",            // unix_socket_dir: PgBouncer's default is /tmp; Sluice listens on a socket only when set
+                Duration.ofSeconds(60),  // stats_period: PgBouncer's default
+                Duration.ofSeconds(30)); // shutdown_wait_timeout (Sluice-only): a typical orchestrator grace period
     }
 }

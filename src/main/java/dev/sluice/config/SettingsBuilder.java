@@ -44,6 +44,14 @@ final class SettingsBuilder {
     Duration leakIdleAge;
     int leakMinConnections;
     Duration leakWindow;
+    boolean maxDbConnectionsAuto;
+    BudgetHeadroom budgetHeadroom;
+    Duration budgetCheckInterval;
+    String budgetUser;
+    String budgetPassword;
+    String unixSocketDir;
+    Duration statsPeriod;
+    Duration shutdownWaitTimeout;
 
     SettingsBuilder(Settings base) {
         listenAddr = base.listenAddr();
@@ -83,6 +91,14 @@ final class SettingsBuilder {
         leakIdleAge = base.leakIdleAge();
         leakMinConnections = base.leakMinConnections();
         leakWindow = base.leakWindow();
+        maxDbConnectionsAuto = base.maxDbConnectionsAuto();
+        budgetHeadroom = base.budgetHeadroom();
+        budgetCheckInterval = base.budgetCheckInterval();
+        budgetUser = base.budgetUser();
+        budgetPassword = base.budgetPassword();
+        unixSocketDir = base.unixSocketDir();
+        statsPeriod = base.statsPeriod();
+        shutdownWaitTimeout = base.shutdownWaitTimeout();
     }
 
     Settings build() {
@@ -94,6 +110,8 @@ final class SettingsBuilder {
                 serverResetQuery, serverResetQueryAlways, serverCheckQuery, serverCheckDelay,
                 adminUsers, statsUsers, logConnections, logDisconnections,
                 ignoreStartupParameters, maxClientMessageSize, maxStartupPacketSize, maxServerMessageSize,
-                maxPreparedStatements, leakIdleAge, leakMinConnections, leakWindow);
+                maxPreparedStatements, leakIdleAge, leakMinConnections, leakWindow, maxDbConnectionsAuto,
+                budgetHeadroom, budgetCheckInterval, budgetUser, budgetPassword, unixSocketDir,
+                statsPeriod, shutdownWaitTimeout);
     }
 }

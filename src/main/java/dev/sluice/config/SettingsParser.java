@@ -30,15 +30,28 @@ final class SettingsParser {
             "server_reset_query_always", "server_check_query", "server_check_delay", "admin_users",
             "stats_users", "log_connections", "log_disconnections", "ignore_startup_parameters",
             "max_client_message_size", "max_startup_packet_size", "max_server_message_size",
-            "max_prepared_statements", "leak_idle_age", "leak_min_connections", "leak_window");
+            "max_prepared_statements", "leak_idle_age", "leak_min_connections", "leak_window",
+            "budget_headroom", "budget_check_interval", "budget_user", "budget_password", "unix_socket_dir",
+            "stats_period", "shutdown_wait_timeout");
 
     private final Problems problems;
-    private final SettingsBuilder builder = new SettingsBuilder(Settings.defaults());
+    private final SettingsBuilder builder;
     private final Map<String, IniEntry> setAt = new LinkedHashMap<>();
     private final Set<String> invalid = new HashSet<>();
 
     SettingsParser(Problems problems) {
+        this(problems, Settings.defaults());
+    }
+
+    /** A parser whose unset keys keep the values of {@code base} (the running settings, for SET). */
+    SettingsParser(Problems problems, Settings base) {
         this.problems = problems;
+        this.builder = new SettingsBuilder(base);
+    }
+
+    /** Every implemented key. */
+    static Set<String> implemented() {
+        return IMPLEMENTED;
     }
 
     /** Where each setting was (last) set; absent keys kept their default. */
@@ -101,7 +114,10 @@ final class SettingsParser {
             case "min_pool_size" -> b.minPoolSize = Values.nonNegativeInt(v);
             case "reserve_pool_size" -> b.reservePoolSize = Values.nonNegativeInt(v);
             case "reserve_pool_timeout" -> b.reservePoolTimeout = Values.duration(v);
-            case "max_db_connections" -> b.maxDbConnections = Values.nonNegativeInt(v);
+            case "max_db_connections" -> {
+                b.maxDbConnectionsAuto = isAuto(v);
+                b.maxDbConnections = b.maxDbConnectionsAuto ? 0 : maxDbConnections(v);
+            }
             case "max_user_connections" -> b.maxUserConnections = Values.nonNegativeInt(v);
             case "server_lifetime" -> b.serverLifetime = Values.duration(v);
             case "server_idle_timeout" -> b.serverIdleTimeout = Values.duration(v);
@@ -128,6 +144,13 @@ final class SettingsParser {
             case "leak_idle_age" -> b.leakIdleAge = Values.duration(v);
             case "leak_min_connections" -> b.leakMinConnections = Values.intInRange(v, 1, 1_000_000);
             case "leak_window" -> b.leakWindow = Values.duration(v);
+            case "budget_headroom" -> b.budgetHeadroom = BudgetHeadroom.parse(v);
+            case "budget_check_interval" -> b.budgetCheckInterval = budgetCheckInterval(v);
+            case "budget_user" -> b.budgetUser = v.isBlank() ? null : v.strip();
+            case "budget_password" -> b.budgetPassword = v.isEmpty() ? null : v;
+            case "unix_socket_dir" -> b.unixSocketDir = v.strip();
+            case "stats_period" -> b.statsPeriod = atLeastOneSecond(v);
+            case "shutdown_wait_timeout" -> b.shutdownWaitTimeout = Values.duration(v);
             default -> throw new IllegalStateException("IMPLEMENTED lists " + key + " but apply does not handle it");
         }
     }
@@ -161,6 +184,34 @@ final class SettingsParser {
         return mode;
     }
 
+    /** max_db_connections = auto (any case): the cap is the database budget read from the server. */
+    static boolean isAuto(String v) {
+        return v.strip().equalsIgnoreCase("auto");
+    }
+
+    /** A max_db_connections number; the message also names auto, so a typo in it is not a riddle. */
+    static int maxDbConnections(String v) {
+        String n = v.strip();
+        if (!n.matches("\\+?[0-9]+")) {
+            throw new IllegalArgumentException(Values.quoted(n) + " is neither a number of connections nor auto; "
+                    + "use 0 (no cap), a number, or auto (the server's max_connections minus its reserved slots, "
+                    + "the connections that bypass Sluice and budget_headroom)"
+                    + (n.contains(";") || n.contains("#") ? " (';' and '#' start a comment only at the beginning "
+                    + "of a line)" : ""));
+        }
+        return Values.nonNegativeInt(n);
+    }
+
+    /** At least a second: the check is cheap, but reading pg_stat_activity in a loop would not be. */
+    private static Duration budgetCheckInterval(String v) {
+        Duration d = Values.duration(v);
+        if (d.compareTo(Duration.ofSeconds(1)) < 0) {
+            throw new IllegalArgumentException(v.strip() + " is too short: the budget is read from the server at "
+                    + "most once a second; use 1s or more (default 5s)");
+        }
+        return d;
+    }
+
     private static AuthType parseAuthType(String v) {
         String word = v.strip().toLowerCase(Locale.ROOT);
         if (word.equals("ldap") || word.equals("crypt") || word.equals("gss")) {
@@ -183,6 +234,14 @@ final class SettingsParser {
             throw new IllegalArgumentException(v.strip() + " is too small: " + why + "; use 1 or more");
         }
         return n;
+    }
+
+    private static java.time.Duration atLeastOneSecond(String v) {
+        java.time.Duration d = Values.duration(v);
+        if (d.compareTo(java.time.Duration.ofSeconds(1)) < 0) {
+            throw new IllegalArgumentException(v.strip() + " is too short: averages need a period of 1s or more");
+        }
+        return d;
     }
 
     private static long sizeInRange(String v, long min, long max) {

@@ -26,9 +26,19 @@ public final class CancelRegistry {
         }
     }
 
-    public void unregister(BackendKeyData key) {
+    /**
+     * Issues a key with the given (real server) process id and a fresh secret; replaces whatever an
+     * earlier owner of that server had registered.
+     */
+    public BackendKeyData registerWithPid(ClientSession session, int pid) {
+        int secret = random.nextInt();
+        byPid.put(pid, new Entry(secret, session));
+        return new BackendKeyData(pid, secret);
+    }
+
+    public void unregister(BackendKeyData key, ClientSession session) {
         if (key != null) {
-            byPid.remove(key.processId());
+            byPid.computeIfPresent(key.processId(), (k, e) -> e.session() == session ? null : e);
         }
     }
 

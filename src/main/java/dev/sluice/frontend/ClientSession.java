@@ -42,6 +42,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,9 +57,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     /** Stop reading from a client that keeps sending while it waits for a server, past this many bytes. */
     private static final long MAX_PENDING_BYTES = 1 << 20;
 
+    private static final AtomicLong IDS = new AtomicLong();
+
     private enum State { STARTUP, AUTH, WELCOME, READY, CLOSED }
 
     private final ProxyContext proxy;
+    /** Shown by SHOW CLIENTS (id, ptr "C-id") and taken by KILL_CLIENT; logs say C-id too. */
+    private final long id = IDS.incrementAndGet();
     private Channel channel;
     private FrameDecoder decoder;
     private State state = State.STARTUP;
@@ -98,6 +103,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private ResponseTracker tracker;
     /** This client's protocol-level prepared statements, by the client's own names. */
     private final Map<String, PreparedStatementRegistry.Statement> statements = new java.util.HashMap<>();
+    /** Transaction mode: this lease changed session state; the server is reset before anyone else gets it. */
+    private boolean sessionDirty;
     /** When a circuit-breaker permission was taken for the current wait (0: none outstanding). */
     private long breakerPermitNanos;
     /** Replies were written to the client without a flush (answered without a server). */
@@ -108,6 +115,17 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     /** The start of the last statement text the client sent (Query or Parse), for leak attribution. */
     private volatile byte[] lastStatement;
     private long connectedAtNanos = System.nanoTime();
+    private final long connectedAtMillis = System.currentTimeMillis();
+    /** Logged in to the admin console database ("pgbouncer"/"sluice"): handed over after authentication. */
+    private boolean console;
+
+    // statistics for SHOW STATS, added to the pool's counters when a transaction ends
+    private long xactStartNanos;
+    private long waitStartNanos;
+    private long statQueryNanos;
+    private long statQueries;
+    private long statReceived;
+    private long statSent;
     private ScheduledFuture<?> loginTimer;
     private ScheduledFuture<?> waitTimer;
     private DisconnectReason closeReason;
@@ -145,6 +163,55 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     public String applicationName() {
         return desired.getOrDefault("application_name", "");
+    }
+
+    // Read by the admin console from another thread: a snapshot for display, possibly a moment stale.
+
+    public long id() {
+        return id;
+    }
+
+    public Pool pool() {
+        return pool;
+    }
+
+    public SocketAddress localAddress() {
+        return channel.localAddress();
+    }
+
+    public long connectedAtMillis() {
+        return connectedAtMillis;
+    }
+
+    public long lastActivityNanos() {
+        return lastActivityNanos;
+    }
+
+    /** The server this client is linked to now, or null. */
+    public ServerConnection linkedServer() {
+        return server;
+    }
+
+    /** Protocol-level prepared statements this client has (by its own names). */
+    public int preparedStatementCount() {
+        return statements.size();
+    }
+
+    /** When this client started waiting for a server, 0 when it is not waiting. */
+    public long waitingSinceNanos() {
+        return waiting ? waitStartNanos : 0;
+    }
+
+    /** For SHOW CLIENTS/POOLS: "login", then "waiting" (queued for a server), "active" (linked) or "idle". */
+    public String consoleState() {
+        State st = state;
+        if (st == State.STARTUP || st == State.AUTH) {
+            return "login";
+        }
+        if (waiting || st == State.WELCOME) {
+            return "waiting";
+        }
+        return server != null ? "active" : "idle";
     }
 
     // ---- Netty events ----
@@ -255,6 +322,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         StartupMessage startup = (StartupMessage) packet;
         decoder.typedFramesFollow();
         Map<String, String> p = startup.parameters();
+        negotiateProtocol(startup);
         user = p.get("user");
         if (user == null || user.isEmpty()) {
             fatal(ErrorResponse.fatal(SqlState.INVALID_AUTHORIZATION_SPECIFICATION,
@@ -279,20 +347,27 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                             + "connections or raise max_client_conn."), DisconnectReason.MAX_CLIENT_CONN);
             return;
         }
-        if (database.equals("pgbouncer") || database.equals("sluice")) {
-            fatal(ErrorResponse.fatal(SqlState.FEATURE_NOT_SUPPORTED,
-                    "sluice: the admin console is not available in this version"), DisconnectReason.UNSUPPORTED_FEATURE);
-            return;
+        console = database.equals("pgbouncer") || database.equals("sluice");
+        if (console) {
+            requested = p; // the console reads application_name from them; nothing is sent to a server
         }
-        db = proxy.config().database(database).orElse(null);
-        if (db == null) {
+        db = console ? null : proxy.config().database(database).orElse(null);
+        if (db == null && !console) {
             fatal(ErrorResponse.fatal(SqlState.INVALID_CATALOG_NAME, "database \"" + database + "\" does not exist",
                     "sluice: there is no [databases] entry named \"" + database + "\" and no \"*\" fallback."),
                     DisconnectReason.NO_SUCH_DATABASE);
             return;
         }
+        if (!console && proxy.pools().isDisabled(database)) {
+            fatal(ErrorResponse.fatal(SqlState.CANNOT_CONNECT_NOW, "sluice: database \"" + database
+                    + "\" is disabled (DISABLE); new connections are refused until ENABLE"),
+                    DisconnectReason.DATABASE_DISABLED);
+            return;
+        }
         try {
-            requested = StartupParameters.fromStartup(p, s.ignoreStartupParameters());
+            if (!console) {
+                requested = StartupParameters.fromStartup(p, s.ignoreStartupParameters());
+            }
         } catch (ProtocolException e) {
             fatal(ErrorResponse.fatal(e.sqlState(), e.getMessage()), DisconnectReason.STARTUP_PARAMETER_REJECTED);
             return;
@@ -304,6 +379,31 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         ClientAuthenticator.Step first = ClientAuthenticator.start(type, user, secret, holder);
         auth = holder[0];
         onAuthStep(first);
+    }
+
+    /**
+     * A client asking for protocol 3.x (x > 0, e.g. PostgreSQL 18's 3.2) or sending {@code _pq_.} options
+     * gets NegotiateProtocolVersion and continues on 3.0, exactly as PostgreSQL answers such a client.
+     */
+    private void negotiateProtocol(StartupMessage startup) {
+        List<String> unsupported = new ArrayList<>();
+        for (String k : startup.parameters().keySet()) {
+            if (k.startsWith("_pq_.")) {
+                unsupported.add(k);
+            }
+        }
+        if (startup.minorVersion() == 0 && unsupported.isEmpty()) {
+            return;
+        }
+        ByteBuf b = channel.alloc().buffer();
+        int len = dev.sluice.protocol.Wire.beginMessage(b, MessageType.NEGOTIATE_PROTOCOL_VERSION);
+        b.writeInt(0); // newest minor version supported
+        b.writeInt(unsupported.size());
+        for (String o : unsupported) {
+            dev.sluice.protocol.Wire.writeCString(b, o);
+        }
+        dev.sluice.protocol.Wire.endMessage(b, len);
+        channel.write(b);
     }
 
     private void onAuthStep(ClientAuthenticator.Step step) {
@@ -324,6 +424,16 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     private void onAuthenticated() {
+        if (console) {
+            // The admin console takes this connection over: it checks admin_users/stats_users and answers.
+            if (loginTimer != null) {
+                loginTimer.cancel(false);
+            }
+            state = State.CLOSED;
+            proxy.clientClosed(this);
+            proxy.openConsole(channel, id, user, requested);
+            return;
+        }
         if (!joinWorkload(requested.getOrDefault("application_name", ""))) {
             return;
         }
@@ -336,8 +446,15 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             pool.offerScramKeys(scramClientKey, scramServerKey);
         }
         channel.write(PgMessage.encodeAll(channel.alloc(), Authentication.ok()));
-        cancelKey = proxy.cancelRegistry().register(this);
         state = State.WELCOME;
+        if (mode == PoolMode.SESSION) {
+            // Session mode is the real session: the client gets its server now, and that backend's pid in
+            // BackendKeyData (pg_backend_pid() and lock monitoring match), with a secret of Sluice's own.
+            channel.flush();
+            requestServer();
+            return;
+        }
+        cancelKey = proxy.cancelRegistry().register(this);
         if (pool.welcomeParameters() != null) {
             fillDesired(pool.welcomeParameters());
             sendWelcome();
@@ -387,6 +504,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     private void sendWelcome() {
+        if (cancelKey == null) {
+            // Session mode: the server's real process id; the secret is ours, so a key learnt by an earlier
+            // owner of this server (or sent straight to PostgreSQL) cancels nothing.
+            cancelKey = server != null && server.backendKey() != null
+                    ? proxy.cancelRegistry().registerWithPid(this, server.backendKey().processId())
+                    : proxy.cancelRegistry().register(this);
+        }
         Map<String, String> shown = new LinkedHashMap<>(pool.welcomeParameters());
         for (Map.Entry<String, String> e : desired.entrySet()) {
             if (shown.containsKey(e.getKey())) {
@@ -420,11 +544,15 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     private void onClientMessage(ByteBuf frame) {
         byte type = frame.getByte(frame.readerIndex());
+        statReceived += frame.readableBytes();
         if (events != null) {
             events.clientMessage(this, type);
         }
         if (type == MessageType.QUERY || type == MessageType.PARSE) {
             rememberStatement(type, frame);
+            if (mode != PoolMode.SESSION && !sessionDirty && SessionState.textMayChangeSession(frame)) {
+                sessionDirty = true;
+            }
         }
         if (type == MessageType.TERMINATE) {
             frame.release();
@@ -481,7 +609,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         boolean idle = server == null && !waiting;
         byte[] stmt = lastStatement;
         String addr = channel.remoteAddress() instanceof InetSocketAddress i && i.getAddress() != null
-                ? i.getAddress().getHostAddress() : String.valueOf(channel.remoteAddress());
+                ? i.getAddress().getHostAddress() : "unix";
         return new dev.sluice.guard.LeakDetector.ClientView(
                 new dev.sluice.guard.LeakDetector.Source(w.name(), applicationName(), user, addr),
                 idle, idle ? now - lastActivityNanos : 0,
@@ -585,6 +713,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (outstanding == 0 && (type == MessageType.QUERY || type == MessageType.FUNCTION_CALL
                 || type == MessageType.SYNC)) {
             queryStartNanos = System.nanoTime();
+            if (xactStartNanos == 0) {
+                xactStartNanos = queryStartNanos;
+            }
         }
         switch (type) {
             case MessageType.QUERY, MessageType.FUNCTION_CALL -> outstanding++;
@@ -772,12 +903,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             breakerPermitNanos = System.nanoTime();
         }
         waiting = true;
+        waitStartNanos = 0;
         ServerConnection s = proxy.pools().acquire(pool, this);
         if (s != null) {
             serverLeased(s);
             return;
         }
         if (waiting) {
+            waitStartNanos = lastActivityNanos; // the request that needs the server arrived then
             java.time.Duration t = workload.config().queueTimeout() != null ? workload.config().queueTimeout()
                     : proxy.settings().queryWaitTimeout();
             if (!t.isZero() && waitTimer == null) {
@@ -843,6 +976,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             waitTimer.cancel(false);
             waitTimer = null;
         }
+        long waited = 0;
+        if (waitStartNanos != 0) {
+            waited = System.nanoTime() - waitStartNanos;
+            waitStartNanos = 0;
+        }
+        pool.stats().assigned(waited);
         breakerOutcome(null);
         server = s;
         serverSentFatal = false;
@@ -850,6 +989,36 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (state == State.WELCOME && pool.welcomeParameters() != null && desired.isEmpty()) {
             fillDesired(pool.welcomeParameters());
         }
+        Settings st = proxy.settings();
+        String check = st.serverCheckQuery();
+        if (check != null && !check.isBlank()
+                && System.nanoTime() - s.idleSinceNanos() >= st.serverCheckDelay().toNanos()
+                && System.nanoTime() - s.createdNanos() >= st.serverCheckDelay().toNanos()) {
+            // server_check_query: a server idle longer than server_check_delay may have died meanwhile.
+            syncing = true;
+            s.runInternal(check, (srv, err) -> eventLoop().execute(() -> checkDone(srv, err)));
+            return;
+        }
+        syncAndLink(s);
+    }
+
+    private void checkDone(ServerConnection s, ErrorResponse err) {
+        syncing = false;
+        if (state == State.CLOSED || s != server) {
+            return;
+        }
+        if (err != null) {
+            log.info("server {} failed server_check_query ({}); trying another", s, err.message());
+            server = null;
+            proxy.pools().discard(pool, s, DisconnectReason.SERVER_CHECK_FAILED);
+            requestServer();
+            return;
+        }
+        syncAndLink(s);
+    }
+
+    /** Makes the server's session match this client's settings, then starts forwarding. */
+    private void syncAndLink(ServerConnection s) {
         String sync = syncStatements(s);
         if (sync.isEmpty()) {
             linked();
@@ -997,6 +1166,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                     if (outstanding > 0) {
                         outstanding--;
                     }
+                    countReadyForQuery();
                     if (events != null) {
                         events.readyForQuery(this, txnStatus);
                     }
@@ -1013,8 +1183,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                         serverSentFatal = true;
                     }
                 }
+                case MessageType.COMMAND_COMPLETE -> {
+                    if (mode != PoolMode.SESSION && !sessionDirty && SessionState.changesSession(f)) {
+                        sessionDirty = true;
+                    }
+                }
                 default -> { }
             }
+            statSent += f.readableBytes();
             channel.write(f, channel.voidPromise());
         }
         emitSynthetic();
@@ -1023,6 +1199,24 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             s.setAutoRead(false);
         }
         maybeRelease();
+    }
+
+    /** SHOW STATS: a query ended; at the end of a transaction, what it did goes to the pool's counters. */
+    private void countReadyForQuery() {
+        statQueries++;
+        long now = lastActivityNanos;
+        if (outstanding == 0 && queryStartNanos != 0) {
+            statQueryNanos += now - queryStartNanos; // time the server was busy for us, pipelined queries once
+        }
+        if (txnStatus == ReadyForQuery.IDLE && outstanding == 0) {
+            pool.stats().transaction(statQueries, xactStartNanos == 0 ? 0 : now - xactStartNanos, statQueryNanos,
+                    statReceived, statSent);
+            xactStartNanos = 0;
+            statQueries = 0;
+            statQueryNanos = 0;
+            statReceived = 0;
+            statSent = 0;
+        }
     }
 
     /** In transaction mode, the server goes back to the pool at the end of each transaction. */
@@ -1035,8 +1229,29 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         ServerConnection s = server;
         server = null;
         s.setAutoRead(true);
-        proxy.pools().release(pool, s);
+        if (sessionDirty) {
+            // SET, LISTEN, temp table, advisory lock...: reset before the next client; this client's reported
+            // settings (application_name, TimeZone, ...) are re-applied on its next lease from `desired`.
+            sessionDirty = false;
+            resetAndRelease(s);
+        } else {
+            proxy.pools().release(pool, s);
+        }
         channel.config().setAutoRead(true);
+    }
+
+    private void resetAndRelease(ServerConnection s) {
+        statements.clear(); // DISCARD ALL drops the server's prepared statements, and PostgreSQL would too
+        s.runInternal("DISCARD ALL", (srv, err) -> {
+            if (err != null) {
+                log.warn("reset after session change failed on {}: {}", srv, err);
+                proxy.pools().discard(pool, srv, DisconnectReason.CLEANUP_FAILED);
+                return;
+            }
+            srv.applied().clear();
+            srv.preparedStatements().clear();
+            proxy.pools().release(pool, srv);
+        });
     }
 
     @Override
@@ -1114,6 +1329,36 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     // ---- closing ----
 
+    /**
+     * KILL / KILL_CLIENT from the admin console: the client is told why and closed; its server, if any, is
+     * closed too rather than cleaned up for reuse (as PgBouncer does). Runs on this client's loop.
+     */
+    public void kill(String message) {
+        eventLoop().execute(() -> {
+            ServerConnection s = server;
+            if (s != null && state != State.CLOSED) {
+                server = null;
+                proxy.pools().discard(pool, s, DisconnectReason.ADMIN_KILL);
+            }
+            fatal(ErrorResponse.fatal(SqlState.ADMIN_SHUTDOWN, message), DisconnectReason.ADMIN_KILL);
+        });
+    }
+
+    /**
+     * Graceful shutdown: closes this client (57P01) unless it is inside a transaction or waiting for a
+     * reply; the caller asks again until every client is gone. Runs on this client's loop.
+     */
+    public void closeIfIdle() {
+        eventLoop().execute(() -> {
+            if (state == State.READY && server != null && (syncing || outstanding > 0 || unsynced
+                    || txnStatus != ReadyForQuery.IDLE || (tracker != null && !tracker.isEmpty()))) {
+                return; // mid-transaction: let it finish
+            }
+            fatal(ErrorResponse.fatal(SqlState.ADMIN_SHUTDOWN,
+                    "sluice: terminating connection because the proxy is shutting down"), DisconnectReason.SHUTDOWN);
+        });
+    }
+
     /** Sluice is shutting down: tell the client (57P01, as PostgreSQL does) and close, waiting briefly. */
     public void closeForShutdown() {
         if (channel == null) {
@@ -1160,7 +1405,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (waitTimer != null) {
             waitTimer.cancel(false);
         }
-        proxy.cancelRegistry().unregister(cancelKey);
+        proxy.cancelRegistry().unregister(cancelKey, this);
         proxy.clientClosed(this);
         if (countedInWorkload) {
             countedInWorkload = false;
@@ -1213,13 +1458,15 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         String reset = st.serverResetQuery();
         if ((mode == PoolMode.SESSION || st.serverResetQueryAlways()) && reset != null && !reset.isBlank()) {
             steps.add(reset);
+        } else if (sessionDirty) {
+            steps.add("DISCARD ALL");
         }
         runCleanup(s, steps, 0);
     }
 
     private void runCleanup(ServerConnection s, List<String> steps, int i) {
         if (i == steps.size()) {
-            String reset = proxy.settings().serverResetQuery();
+            String reset = steps.contains("DISCARD ALL") ? "DISCARD ALL" : proxy.settings().serverResetQuery();
             if (reset != null && steps.contains(reset)) {
                 String up = reset.toUpperCase(Locale.ROOT);
                 if (up.contains("DISCARD ALL") || up.contains("RESET ALL")) {

@@ -52,8 +52,8 @@ public final class StartupParameters {
         }
         for (Map.Entry<String, String> e : startup.entrySet()) {
             String key = e.getKey();
-            if (NOT_SETTINGS.contains(key)) {
-                continue;
+            if (NOT_SETTINGS.contains(key) || key.startsWith("_pq_.")) {
+                continue; // protocol options, answered by NegotiateProtocolVersion
             }
             String name = canonical(key);
             if (ignore.contains(name)) {

@@ -23,16 +23,25 @@ public enum DisconnectReason {
     SERVER_LOST("server_lost"),
     STARTUP_PARAMETER_REJECTED("startup_parameter_rejected"),
     SHUTDOWN("shutdown"),
+    DATABASE_DISABLED("database_disabled"),
+    ADMIN_ACCESS_DENIED("admin_access_denied"),
+    ADMIN_KILL("admin_kill"),
     // server side
     SERVER_IDLE_TIMEOUT("server_idle_timeout"),
+    SERVER_CHECK_FAILED("server_check_failed"),
     SERVER_LIFETIME("server_lifetime"),
     EVICTED("evicted_for_other_pool"),
+    BUDGET_SHRANK("budget_shrank"),
     SERVER_CLOSED_BY_PEER("server_closed_by_peer"),
     SERVER_FATAL("server_fatal"),
     CLIENT_LEFT_MID_QUERY("client_left_mid_query"),
     CLEANUP_FAILED("cleanup_failed"),
     CONNECT_FAILED("connect_failed"),
-    POOL_SHUTDOWN("pool_shutdown");
+    POOL_SHUTDOWN("pool_shutdown"),
+    ADMIN_PAUSE("admin_pause"),
+    ADMIN_RECONNECT("admin_reconnect"),
+    POOL_SIZE_REDUCED("pool_size_reduced"),
+    DATABASE_CHANGED("database_changed");
 
     private final String code;
 

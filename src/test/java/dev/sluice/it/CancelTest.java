@@ -63,6 +63,21 @@ class CancelTest {
     }
 
     @Test
+    void sessionModeClientsSeeTheirRealBackendPidButNotItsSecret() throws Exception {
+        int pid;
+        try (Connection c = session.connect(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT pg_backend_pid()")) {
+            rs.next();
+            pid = rs.getInt(1);
+            assertThat(c.unwrap(org.postgresql.PGConnection.class).getBackendPID()).isEqualTo(pid);
+        }
+        // The next owner of the same (reused) server sees the same real pid.
+        try (Connection c = session.connect()) {
+            assertThat(c.unwrap(org.postgresql.PGConnection.class).getBackendPID()).isEqualTo(pid);
+        }
+    }
+
+    @Test
     void cancelWithWrongKeyIsIgnored() throws Exception {
         // A forged CancelRequest (random pid/secret) must not cancel anyone's query.
         try (Connection c = txn.connect(); Statement st = c.createStatement()) {

@@ -53,6 +53,22 @@ class RawProtocolTest {
     }
 
     @Test
+    void protocolThreeTwoIsNegotiatedDownToThreeZeroLikePostgres() throws Exception {
+        try (RawClient c = new RawClient(sluice.port())) {
+            c.startup((3 << 16) | 2, "user", "postgres", "database", "postgres", "_pq_.test_option", "1");
+            RawClient.Msg v = c.read();
+            assertThat(v.type()).isEqualTo('v');
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(v.body());
+            assertThat(b.getInt()).isZero();      // newest minor version: 0
+            assertThat(b.getInt()).isEqualTo(1);  // one unrecognised option
+            assertThat(v.text()).contains("_pq_.test_option");
+            assertThat(c.readUntilReady(null)).startsWith("R").endsWith("Z");
+            c.query("SELECT 1").flush();
+            assertThat(c.readUntilReady(null)).isEqualTo("TDCZ");
+        }
+    }
+
+    @Test
     void oversizedStartupPacketIsRefusedWithoutReadingIt() throws Exception {
         try (RawClient c = new RawClient(sluice.port())) {
             c.out.writeInt(50_000_000);

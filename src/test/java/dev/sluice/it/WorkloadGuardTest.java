@@ -128,7 +128,7 @@ class WorkloadGuardTest {
     @Test
     void theLeakingJobIsNamedAsALeakSuspect() throws Exception {
         try (SluiceHandle s = SluiceHandle.trust("transaction", 6, "leak_idle_age = 1\nleak_min_connections = 3\n"
-                + "leak_window = 10" + WORKLOADS.formatted(2).replace("max_clients=5", "max_clients=50"))) {
+                + "admin_users = postgres\nleak_window = 10" + WORKLOADS.formatted(2).replace("max_clients=5", "max_clients=50"))) {
             List<Connection> leaked = new ArrayList<>();
             try (Connection api = as(s, "api-server")) {
                 for (int i = 0; i < 8; i++) { // one new connection per task, never closed
@@ -147,6 +147,20 @@ class WorkloadGuardTest {
                 assertThat(suspects.get(0).source().address()).isEqualTo("127.0.0.1");
                 assertThat(suspects.get(0).lastStatement()).isEqualTo("SELECT count(*) FROM pg_class");
                 assertThat(suspects.get(0).idleConnections()).isGreaterThanOrEqualTo(3);
+                // and the operator sees it in the admin console
+                try (Console console = Console.open(s, "postgres", null)) {
+                    var leaks = console.query("SHOW LEAKS");
+                    assertThat(leaks.rows()).hasSize(1);
+                    assertThat(leaks.rows().get(0)).containsEntry("workload", "analytics")
+                            .containsEntry("application_name", "analytics-job")
+                            .containsEntry("addr", "127.0.0.1")
+                            .containsEntry("last_statement", "SELECT count(*) FROM pg_class");
+                    var workloads = console.query("SHOW WORKLOADS");
+                    assertThat(workloads.rows()).anySatisfy(r -> {
+                        assertThat(r).containsEntry("name", "analytics").containsEntry("max", "2");
+                        assertThat(Integer.parseInt(r.get("clients"))).isEqualTo(8);
+                    });
+                }
             } finally {
                 for (Connection c : leaked) {
                     c.close();
