@@ -12,7 +12,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** `sluice audit [options] -- COMMAND [ARGS...]`: runs a job through an ephemeral Sluice and judges its connection hygiene. */
-@Command(name = "audit", description = {
+@Command(name = "audit", mixinStandardHelpOptions = true, description = {
         "Run COMMAND with PGHOST/PGPORT/PGUSER/PGDATABASE/DATABASE_URL/JDBC_DATABASE_URL pointing at an ephemeral"
                 + " Sluice, then report per application_name and program: connections opened, closed, leaked,"
                 + " peak, longest idle-in-transaction, longest transaction, statements.",

@@ -17,7 +17,7 @@ import picocli.CommandLine.Option;
  * `sluice replay`: replays the 2025-02-27 incident (API + leaking job + load) against a real PostgreSQL,
  * directly, through Sluice and through PgBouncer, and reports side by side.
  */
-@Command(name = "replay", description = {
+@Command(name = "replay", mixinStandardHelpOptions = true, description = {
         "Replay the 2025-02-27 incident against an embedded PostgreSQL: a real HTTP API under steady load and the"
                 + " analytics job that leaks connections, once directly, once through Sluice (examples/sluice-incident.ini),"
                 + " once through PgBouncer when it is installed. Prints a side-by-side table, writes JSON and HTML.",
