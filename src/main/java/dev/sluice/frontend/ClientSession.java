@@ -105,6 +105,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private final Map<String, PreparedStatementRegistry.Statement> statements = new java.util.HashMap<>();
     /** Transaction mode: this lease changed session state; the server is reset before anyone else gets it. */
     private boolean sessionDirty;
+    /** This client is counted in its workload's queue (max_queue). */
+    private boolean queuedInWorkload;
+    /** When the current transaction began (ReadyForQuery went from idle to in-transaction). */
+    private long txnStartNanos;
     /** When a circuit-breaker permission was taken for the current wait (0: none outstanding). */
     private long breakerPermitNanos;
     /** Replies were written to the client without a flush (answered without a server). */
@@ -900,6 +904,21 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             serverLeased(s);
             return;
         }
+        if (waiting && state == State.READY) {
+            if (!workload.tryQueue()) {
+                // A bounded queue: a workload that already has max_queue clients waiting is refused at once.
+                proxy.pools().cancelWait(pool, this);
+                waiting = false;
+                breakerOutcome(new IllegalStateException("max_queue"));
+                log.info("client {}: reason={} workload={}", describe(), "workload_max_queue", workload.name());
+                failPending(ErrorResponse.error("ERROR", SqlState.TOO_MANY_CONNECTIONS, "sluice: workload \""
+                        + workload.name() + "\" already has " + workload.config().maxQueue()
+                        + " clients waiting for a server connection (max_queue)", null,
+                        "Retry later, or reduce this workload's concurrency."));
+                return;
+            }
+            queuedInWorkload = true;
+        }
         if (waiting) {
             waitStartNanos = lastActivityNanos; // the request that needs the server arrived then
             java.time.Duration t = workload.config().queueTimeout() != null ? workload.config().queueTimeout()
@@ -917,7 +936,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         String reason = proxy.pools().waitReason(pool, workload);
         proxy.pools().cancelWait(pool, this);
-        waiting = false;
+        stopWaiting();
         workload.countQueueTimeout();
         breakerOutcome(new java.util.concurrent.TimeoutException(reason));
         boolean own = workload.config().queueTimeout() != null;
@@ -934,6 +953,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return;
         }
         failPending(err);
+    }
+
+    private void stopWaiting() {
+        waiting = false;
+        if (queuedInWorkload) {
+            queuedInWorkload = false;
+            workload.dequeue();
+        }
     }
 
     /** Tells the workload's circuit breaker how the wait for a server ended (null: a server was leased). */
@@ -962,7 +989,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             proxy.pools().release(pool, s);
             return;
         }
-        waiting = false;
+        stopWaiting();
         if (waitTimer != null) {
             waitTimer.cancel(false);
             waitTimer = null;
@@ -1091,7 +1118,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (!waiting || state == State.CLOSED) {
             return;
         }
-        waiting = false;
+        stopWaiting();
         if (waitTimer != null) {
             waitTimer.cancel(false);
             waitTimer = null;
@@ -1153,7 +1180,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             }
             switch (type) {
                 case MessageType.READY_FOR_QUERY -> {
-                    txnStatus = ReadyForQuery.statusOf(f);
+                    byte newStatus = ReadyForQuery.statusOf(f);
+                    if (txnStatus == ReadyForQuery.IDLE && newStatus != ReadyForQuery.IDLE) {
+                        txnStartNanos = queryStartNanos;
+                    }
+                    txnStatus = newStatus;
                     if (outstanding > 0) {
                         outstanding--;
                     }
@@ -1295,6 +1326,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                     + st.queryTimeout().toSeconds() + "s (query_timeout)"), DisconnectReason.QUERY_TIMEOUT);
             return;
         }
+        java.time.Duration txTimeout = workload != null ? workload.config().transactionTimeout() : null;
+        if (txTimeout != null && !txTimeout.isZero() && server != null && txnStatus != ReadyForQuery.IDLE
+                && now - txnStartNanos > txTimeout.toNanos()) {
+            fatal(ErrorResponse.fatal("25P04", "sluice: closed: transaction ran longer than " + humanDuration(txTimeout)
+                    + " (transaction_timeout of workload \"" + workload.name() + "\")",
+                    "The transaction was rolled back; keep transactions short."), DisconnectReason.TRANSACTION_TIMEOUT);
+            return;
+        }
         java.time.Duration idleTx = workload != null && workload.config().idleTransactionTimeout() != null
                 ? workload.config().idleTransactionTimeout() : st.idleTransactionTimeout();
         if (server != null && outstanding == 0 && !syncing && txnStatus != ReadyForQuery.IDLE
@@ -1401,8 +1440,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         if (waiting) {
             proxy.pools().cancelWait(pool, this);
-            waiting = false;
         }
+        stopWaiting();
         if (breakerPermitNanos != 0) {
             breakerPermitNanos = 0;
             workload.breaker().releasePermission(); // the client left: neither success nor failure
