@@ -105,6 +105,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private final Map<String, PreparedStatementRegistry.Statement> statements = new java.util.HashMap<>();
     /** Transaction mode: this lease changed session state; the server is reset before anyone else gets it. */
     private boolean sessionDirty;
+    /** A SET/RESET the client sent, applied to {@code desired} at its ReadyForQuery if no error came. */
+    private String[] pendingSetting;
+    private boolean pendingSettingFailed;
     /** This client is counted in its workload's queue (max_queue). */
     private boolean queuedInWorkload;
     /** When the current transaction began (ReadyForQuery went from idle to in-transaction). */
@@ -545,8 +548,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         statReceived += frame.readableBytes();
         if (type == MessageType.QUERY || type == MessageType.PARSE) {
             rememberStatement(type, frame);
-            if (mode != PoolMode.SESSION && !sessionDirty && SessionState.textMayChangeSession(frame)) {
-                sessionDirty = true;
+            if (mode != PoolMode.SESSION) {
+                if (!sessionDirty && SessionState.textMayChangeSession(frame)) {
+                    sessionDirty = true;
+                }
+                noteSessionSetting(type, frame);
             }
         }
         if (type == MessageType.TERMINATE) {
@@ -593,6 +599,38 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         byte[] b = new byte[Math.max(0, len)];
         frame.getBytes(from, b);
         lastStatement = b;
+    }
+
+    /**
+     * Transaction mode: a plain {@code SET name = value} (or {@code RESET name}) the client sends is carried
+     * with it, so later transactions on other servers see the setting as they would on one connection.
+     * It takes effect when the statement's ReadyForQuery comes back without an error.
+     */
+    private void noteSessionSetting(byte type, ByteBuf frame) {
+        int from = frame.readerIndex() + 5;
+        if (type == MessageType.PARSE) {
+            from = frame.indexOf(from, frame.writerIndex(), (byte) 0) + 1;
+            if (from <= 0) {
+                return;
+            }
+        }
+        byte first = from < frame.writerIndex() ? frame.getByte(from) : 0;
+        while ((first == ' ' || first == '\n' || first == '\t') && ++from < frame.writerIndex()) {
+            first = frame.getByte(from);
+        }
+        if ((first | 0x20) != 's' && (first | 0x20) != 'r') {
+            return; // cheap exit: not SET or RESET
+        }
+        int end = frame.indexOf(from, frame.writerIndex(), (byte) 0);
+        if (end < 0) {
+            return;
+        }
+        String[] setting = LocalStatements.sessionSetting(frame.toString(from, end - from,
+                java.nio.charset.StandardCharsets.UTF_8));
+        if (setting != null) {
+            pendingSetting = setting;
+            pendingSettingFailed = false;
+        }
     }
 
     /** What the leak detector needs to know about this client; null before login completes. */
@@ -1181,6 +1219,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             switch (type) {
                 case MessageType.READY_FOR_QUERY -> {
                     byte newStatus = ReadyForQuery.statusOf(f);
+                    if (pendingSetting != null) {
+                        // Only a SET that committed on its own: one inside a transaction block may still roll back.
+                        if (!pendingSettingFailed && newStatus == ReadyForQuery.IDLE && txnStatus == ReadyForQuery.IDLE) {
+                            carrySetting(pendingSetting);
+                        }
+                        pendingSetting = null;
+                    }
                     if (txnStatus == ReadyForQuery.IDLE && newStatus != ReadyForQuery.IDLE) {
                         txnStartNanos = queryStartNanos;
                     }
@@ -1198,6 +1243,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                     }
                 }
                 case MessageType.ERROR_RESPONSE -> {
+                    pendingSettingFailed = true;
                     if (ErrorResponse.decodeFrame(f).isFatal()) {
                         serverSentFatal = true;
                     }
@@ -1235,6 +1281,25 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             statQueryNanos = 0;
             statReceived = 0;
             statSent = 0;
+        }
+    }
+
+    private void carrySetting(String[] setting) {
+        String name = setting[0];
+        if (setting[1] == null) {
+            desired.remove(name); // RESET: back to the server's default (this server was reset by DISCARD ALL)
+            if (server != null) {
+                server.applied().remove(name);
+            }
+            return;
+        }
+        if (server != null && server.parameters().containsKey(name)) {
+            return; // a reported parameter: its ParameterStatus already updated `desired`
+        }
+        String value = StartupParameters.RAW + setting[1];
+        desired.put(name, value);
+        if (server != null) {
+            server.applied().put(name, value); // this server has it now
         }
     }
 
