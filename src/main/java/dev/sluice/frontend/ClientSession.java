@@ -105,6 +105,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private final Map<String, PreparedStatementRegistry.Statement> statements = new java.util.HashMap<>();
     /** Transaction mode: this lease changed session state; the server is reset before anyone else gets it. */
     private boolean sessionDirty;
+    /** A SET/RESET the client sent, applied to {@code desired} at its ReadyForQuery if no error came. */
+    private String[] pendingSetting;
+    private boolean pendingSettingFailed;
+    /** This client is counted in its workload's queue (max_queue). */
+    private boolean queuedInWorkload;
+    /** When the current transaction began (ReadyForQuery went from idle to in-transaction). */
+    private long txnStartNanos;
     /** When a circuit-breaker permission was taken for the current wait (0: none outstanding). */
     private long breakerPermitNanos;
     /** Replies were written to the client without a flush (answered without a server). */
@@ -550,8 +557,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         if (type == MessageType.QUERY || type == MessageType.PARSE) {
             rememberStatement(type, frame);
-            if (mode != PoolMode.SESSION && !sessionDirty && SessionState.textMayChangeSession(frame)) {
-                sessionDirty = true;
+            if (mode != PoolMode.SESSION) {
+                if (!sessionDirty && SessionState.textMayChangeSession(frame)) {
+                    sessionDirty = true;
+                }
+                noteSessionSetting(type, frame);
             }
         }
         if (type == MessageType.TERMINATE) {
@@ -598,6 +608,38 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         byte[] b = new byte[Math.max(0, len)];
         frame.getBytes(from, b);
         lastStatement = b;
+    }
+
+    /**
+     * Transaction mode: a plain {@code SET name = value} (or {@code RESET name}) the client sends is carried
+     * with it, so later transactions on other servers see the setting as they would on one connection.
+     * It takes effect when the statement's ReadyForQuery comes back without an error.
+     */
+    private void noteSessionSetting(byte type, ByteBuf frame) {
+        int from = frame.readerIndex() + 5;
+        if (type == MessageType.PARSE) {
+            from = frame.indexOf(from, frame.writerIndex(), (byte) 0) + 1;
+            if (from <= 0) {
+                return;
+            }
+        }
+        byte first = from < frame.writerIndex() ? frame.getByte(from) : 0;
+        while ((first == ' ' || first == '\n' || first == '\t') && ++from < frame.writerIndex()) {
+            first = frame.getByte(from);
+        }
+        if ((first | 0x20) != 's' && (first | 0x20) != 'r') {
+            return; // cheap exit: not SET or RESET
+        }
+        int end = frame.indexOf(from, frame.writerIndex(), (byte) 0);
+        if (end < 0) {
+            return;
+        }
+        String[] setting = LocalStatements.sessionSetting(frame.toString(from, end - from,
+                java.nio.charset.StandardCharsets.UTF_8));
+        if (setting != null) {
+            pendingSetting = setting;
+            pendingSettingFailed = false;
+        }
     }
 
     /** What the leak detector needs to know about this client; null before login completes. */
@@ -909,6 +951,21 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             serverLeased(s);
             return;
         }
+        if (waiting && state == State.READY) {
+            if (!workload.tryQueue()) {
+                // A bounded queue: a workload that already has max_queue clients waiting is refused at once.
+                proxy.pools().cancelWait(pool, this);
+                waiting = false;
+                breakerOutcome(new IllegalStateException("max_queue"));
+                log.info("client {}: reason={} workload={}", describe(), "workload_max_queue", workload.name());
+                failPending(ErrorResponse.error("ERROR", SqlState.TOO_MANY_CONNECTIONS, "sluice: workload \""
+                        + workload.name() + "\" already has " + workload.config().maxQueue()
+                        + " clients waiting for a server connection (max_queue)", null,
+                        "Retry later, or reduce this workload's concurrency."));
+                return;
+            }
+            queuedInWorkload = true;
+        }
         if (waiting) {
             waitStartNanos = lastActivityNanos; // the request that needs the server arrived then
             java.time.Duration t = workload.config().queueTimeout() != null ? workload.config().queueTimeout()
@@ -926,7 +983,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         String reason = proxy.pools().waitReason(pool, workload);
         proxy.pools().cancelWait(pool, this);
-        waiting = false;
+        stopWaiting();
         workload.countQueueTimeout();
         breakerOutcome(new java.util.concurrent.TimeoutException(reason));
         boolean own = workload.config().queueTimeout() != null;
@@ -943,6 +1000,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return;
         }
         failPending(err);
+    }
+
+    private void stopWaiting() {
+        waiting = false;
+        if (queuedInWorkload) {
+            queuedInWorkload = false;
+            workload.dequeue();
+        }
     }
 
     /** Tells the workload's circuit breaker how the wait for a server ended (null: a server was leased). */
@@ -971,7 +1036,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             proxy.pools().release(pool, s);
             return;
         }
-        waiting = false;
+        stopWaiting();
         if (waitTimer != null) {
             waitTimer.cancel(false);
             waitTimer = null;
@@ -1100,7 +1165,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (!waiting || state == State.CLOSED) {
             return;
         }
-        waiting = false;
+        stopWaiting();
         if (waitTimer != null) {
             waitTimer.cancel(false);
             waitTimer = null;
@@ -1162,7 +1227,18 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             }
             switch (type) {
                 case MessageType.READY_FOR_QUERY -> {
-                    txnStatus = ReadyForQuery.statusOf(f);
+                    byte newStatus = ReadyForQuery.statusOf(f);
+                    if (pendingSetting != null) {
+                        // Only a SET that committed on its own: one inside a transaction block may still roll back.
+                        if (!pendingSettingFailed && newStatus == ReadyForQuery.IDLE && txnStatus == ReadyForQuery.IDLE) {
+                            carrySetting(pendingSetting);
+                        }
+                        pendingSetting = null;
+                    }
+                    if (txnStatus == ReadyForQuery.IDLE && newStatus != ReadyForQuery.IDLE) {
+                        txnStartNanos = queryStartNanos;
+                    }
+                    txnStatus = newStatus;
                     if (outstanding > 0) {
                         outstanding--;
                     }
@@ -1179,6 +1255,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                     }
                 }
                 case MessageType.ERROR_RESPONSE -> {
+                    pendingSettingFailed = true;
                     if (ErrorResponse.decodeFrame(f).isFatal()) {
                         serverSentFatal = true;
                     }
@@ -1216,6 +1293,25 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             statQueryNanos = 0;
             statReceived = 0;
             statSent = 0;
+        }
+    }
+
+    private void carrySetting(String[] setting) {
+        String name = setting[0];
+        if (setting[1] == null) {
+            desired.remove(name); // RESET: back to the server's default (this server was reset by DISCARD ALL)
+            if (server != null) {
+                server.applied().remove(name);
+            }
+            return;
+        }
+        if (server != null && server.parameters().containsKey(name)) {
+            return; // a reported parameter: its ParameterStatus already updated `desired`
+        }
+        String value = StartupParameters.RAW + setting[1];
+        desired.put(name, value);
+        if (server != null) {
+            server.applied().put(name, value); // this server has it now
         }
     }
 
@@ -1305,6 +1401,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             // Like PgBouncer: the client is told and disconnected; its server, mid-query, is closed, not reused.
             fatal(ErrorResponse.fatal(SqlState.QUERY_CANCELED, "sluice: closed: query ran longer than "
                     + st.queryTimeout().toSeconds() + "s (query_timeout)"), DisconnectReason.QUERY_TIMEOUT);
+            return;
+        }
+        java.time.Duration txTimeout = workload != null ? workload.config().transactionTimeout() : null;
+        if (txTimeout != null && !txTimeout.isZero() && server != null && txnStatus != ReadyForQuery.IDLE
+                && now - txnStartNanos > txTimeout.toNanos()) {
+            fatal(ErrorResponse.fatal("25P04", "sluice: closed: transaction ran longer than " + humanDuration(txTimeout)
+                    + " (transaction_timeout of workload \"" + workload.name() + "\")",
+                    "The transaction was rolled back; keep transactions short."), DisconnectReason.TRANSACTION_TIMEOUT);
             return;
         }
         java.time.Duration idleTx = workload != null && workload.config().idleTransactionTimeout() != null
@@ -1413,8 +1517,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         if (waiting) {
             proxy.pools().cancelWait(pool, this);
-            waiting = false;
         }
+        stopWaiting();
         if (breakerPermitNanos != 0) {
             breakerPermitNanos = 0;
             workload.breaker().releasePermission(); // the client left: neither success nor failure

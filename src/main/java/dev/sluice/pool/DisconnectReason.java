@@ -12,6 +12,7 @@ public enum DisconnectReason {
     CLIENT_IDLE_TIMEOUT("client_idle_timeout"),
     IDLE_TRANSACTION_TIMEOUT("idle_transaction_timeout"),
     QUERY_TIMEOUT("query_timeout"),
+    TRANSACTION_TIMEOUT("transaction_timeout"),
     PROTOCOL_ERROR("protocol_error"),
     AUTH_FAILED("auth_failed"),
     NO_SUCH_USER("no_such_user"),
