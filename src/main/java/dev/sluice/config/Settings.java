@@ -19,6 +19,7 @@ import java.util.List;
  * @param budgetCheckInterval Sluice-only: how often the budget monitor reads the server (budget_check_interval)
  * @param budgetUser       Sluice-only: the login the budget monitor uses; null = the [databases] entry's user=
  * @param budgetPassword   Sluice-only: its password; null = from auth_file (plain text only), or none
+ * @param statsListen      Sluice-only: the HTTP listener for metrics, health and the dashboard; null = off
  */
 public record Settings(String listenAddr, int listenPort, AuthType authType, Path authFile, PoolMode poolMode,
         int maxClientConn, int defaultPoolSize, int minPoolSize, int reservePoolSize, Duration reservePoolTimeout,
@@ -30,7 +31,7 @@ public record Settings(String listenAddr, int listenPort, AuthType authType, Pat
         List<String> ignoreStartupParameters, int maxClientMessageSize, int maxStartupPacketSize,
         long maxServerMessageSize, int maxPreparedStatements, Duration leakIdleAge, int leakMinConnections,
         Duration leakWindow, boolean maxDbConnectionsAuto, BudgetHeadroom budgetHeadroom, Duration budgetCheckInterval,
-        String budgetUser, String budgetPassword) {
+        String budgetUser, String budgetPassword, StatsListen statsListen) {
 
     public Settings {
         adminUsers = List.copyOf(adminUsers);
@@ -57,6 +58,7 @@ public record Settings(String listenAddr, int listenPort, AuthType authType, Pat
                 false,         // max_db_connections = auto: off, PgBouncer's meaning of max_db_connections
                 BudgetHeadroom.DEFAULT, // budget_headroom: 5% of max_connections
                 Duration.ofSeconds(5),  // budget_check_interval
-                null, null);   // budget_user, budget_password
+                null, null,    // budget_user, budget_password
+                StatsListen.DEFAULT); // stats_listen: 127.0.0.1:9930
     }
 }

@@ -49,6 +49,7 @@ final class SettingsBuilder {
     Duration budgetCheckInterval;
     String budgetUser;
     String budgetPassword;
+    StatsListen statsListen;
 
     SettingsBuilder(Settings base) {
         listenAddr = base.listenAddr();
@@ -93,6 +94,7 @@ final class SettingsBuilder {
         budgetCheckInterval = base.budgetCheckInterval();
         budgetUser = base.budgetUser();
         budgetPassword = base.budgetPassword();
+        statsListen = base.statsListen();
     }
 
     Settings build() {
@@ -105,6 +107,6 @@ final class SettingsBuilder {
                 adminUsers, statsUsers, logConnections, logDisconnections,
                 ignoreStartupParameters, maxClientMessageSize, maxStartupPacketSize, maxServerMessageSize,
                 maxPreparedStatements, leakIdleAge, leakMinConnections, leakWindow, maxDbConnectionsAuto,
-                budgetHeadroom, budgetCheckInterval, budgetUser, budgetPassword);
+                budgetHeadroom, budgetCheckInterval, budgetUser, budgetPassword, statsListen);
     }
 }

@@ -31,7 +31,7 @@ final class SettingsParser {
             "stats_users", "log_connections", "log_disconnections", "ignore_startup_parameters",
             "max_client_message_size", "max_startup_packet_size", "max_server_message_size",
             "max_prepared_statements", "leak_idle_age", "leak_min_connections", "leak_window",
-            "budget_headroom", "budget_check_interval", "budget_user", "budget_password");
+            "budget_headroom", "budget_check_interval", "budget_user", "budget_password", "stats_listen");
 
     private final Problems problems;
     private final SettingsBuilder builder = new SettingsBuilder(Settings.defaults());
@@ -136,6 +136,7 @@ final class SettingsParser {
             case "budget_check_interval" -> b.budgetCheckInterval = budgetCheckInterval(v);
             case "budget_user" -> b.budgetUser = v.isBlank() ? null : v.strip();
             case "budget_password" -> b.budgetPassword = v.isEmpty() ? null : v;
+            case "stats_listen" -> b.statsListen = StatsListen.parse(v);
             default -> throw new IllegalStateException("IMPLEMENTED lists " + key + " but apply does not handle it");
         }
     }

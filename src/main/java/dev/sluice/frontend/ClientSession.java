@@ -113,9 +113,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private ScheduledFuture<?> loginTimer;
     private ScheduledFuture<?> waitTimer;
     private DisconnectReason closeReason;
+    /** Traffic counters for /metrics (dev.sluice.observe); ClientMetrics.OFF when stats_listen is off. */
+    private final dev.sluice.observe.ClientMetrics metrics;
 
     public ClientSession(ProxyContext proxy) {
         this.proxy = proxy;
+        this.metrics = proxy.clientMetrics();
     }
 
     // ---- accessors used by the listener, janitor and (later) the admin console ----
@@ -144,6 +147,34 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     public String applicationName() {
         return desired.getOrDefault("application_name", "");
+    }
+
+    // Read from other threads (metrics, dashboard, admin console): a snapshot for display, possibly a moment stale.
+
+    public Pool pool() {
+        return pool;
+    }
+
+    /** The server this client is linked to now, or null. */
+    public ServerConnection linkedServer() {
+        return server;
+    }
+
+    /** For SHOW CLIENTS/POOLS: "login", then "waiting" (queued for a server), "active" (linked) or "idle". */
+    public String consoleState() {
+        State st = state;
+        if (st == State.STARTUP || st == State.AUTH) {
+            return "login";
+        }
+        if (waiting || st == State.WELCOME) {
+            return "waiting";
+        }
+        return server != null ? "active" : "idle";
+    }
+
+    /** This client's traffic counters; holdingSinceNanos() tells since when it holds its server. */
+    public dev.sluice.observe.ClientMetrics metrics() {
+        return metrics;
     }
 
     // ---- Netty events ----
@@ -336,6 +367,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             channel.writeAndFlush(PgMessage.encodeAll(channel.alloc(), send.message()));
         } else if (step instanceof ClientAuthenticator.Step.Failure f) {
             log.info("client {} failed authentication: {}", describe(), f.error().message());
+            metrics.authFailed(user, database, channel.remoteAddress());
             fatal(f.error(), DisconnectReason.AUTH_FAILED);
         } else if (step instanceof ClientAuthenticator.Step.Success ok) {
             auth = null;
@@ -456,6 +488,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     private void onClientMessage(ByteBuf frame) {
         byte type = frame.getByte(frame.readerIndex());
+        metrics.received(frame.readableBytes());
         if (type == MessageType.QUERY || type == MessageType.PARSE) {
             rememberStatement(type, frame);
             if (mode != PoolMode.SESSION && !sessionDirty && SessionState.textMayChangeSession(frame)) {
@@ -621,6 +654,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (outstanding == 0 && (type == MessageType.QUERY || type == MessageType.FUNCTION_CALL
                 || type == MessageType.SYNC)) {
             queryStartNanos = System.nanoTime();
+            metrics.queryStarted(queryStartNanos);
         }
         switch (type) {
             case MessageType.QUERY, MessageType.FUNCTION_CALL -> outstanding++;
@@ -808,6 +842,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             breakerPermitNanos = System.nanoTime();
         }
         waiting = true;
+        metrics.waitStarted();
         ServerConnection s = proxy.pools().acquire(pool, this);
         if (s != null) {
             serverLeased(s);
@@ -830,6 +865,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         String reason = proxy.pools().waitReason(pool, workload);
         proxy.pools().cancelWait(pool, this);
         waiting = false;
+        metrics.waitFailed(workload);
         workload.countQueueTimeout();
         breakerOutcome(new java.util.concurrent.TimeoutException(reason));
         boolean own = workload.config().queueTimeout() != null;
@@ -875,6 +911,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return;
         }
         waiting = false;
+        metrics.leased(workload);
         if (waitTimer != null) {
             waitTimer.cancel(false);
             waitTimer = null;
@@ -968,6 +1005,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return;
         }
         waiting = false;
+        metrics.waitFailed(workload);
         if (waitTimer != null) {
             waitTimer.cancel(false);
             waitTimer = null;
@@ -1017,6 +1055,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         lastActivityNanos = System.nanoTime();
         for (ByteBuf f : frames) {
             byte type = f.getByte(f.readerIndex());
+            metrics.sent(f.readableBytes());
             if (tracker != null) {
                 emitSynthetic();
                 if (!tracker.onServerFrame(f, s)) {
@@ -1033,6 +1072,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                     if (outstanding > 0) {
                         outstanding--;
                     }
+                    metrics.readyForQuery(txnStatus, pool, workload);
                 }
                 case MessageType.PARAMETER_STATUS -> {
                     ParameterStatus ps = ParameterStatus.decodeFrame(f);

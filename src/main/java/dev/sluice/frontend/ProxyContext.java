@@ -23,4 +23,9 @@ public interface ProxyContext {
     void clientClosed(ClientSession session);
 
     int clientCount();
+
+    /** A new client's traffic counters (dev.sluice.observe); asked once per client, at its creation. */
+    default dev.sluice.observe.ClientMetrics clientMetrics() {
+        return dev.sluice.observe.ClientMetrics.OFF;
+    }
 }

@@ -215,7 +215,7 @@ class ConfigLoaderTest {
                 d.ignoreStartupParameters(), d.maxClientMessageSize(), d.maxStartupPacketSize(),
                 d.maxServerMessageSize(), d.maxPreparedStatements(), d.leakIdleAge(), d.leakMinConnections(),
                 d.leakWindow(), d.maxDbConnectionsAuto(), d.budgetHeadroom(), d.budgetCheckInterval(),
-                d.budgetUser(), d.budgetPassword()));
+                d.budgetUser(), d.budgetPassword(), d.statsListen()));
         assertThat(d.listenAddr()).isEqualTo("127.0.0.1");
         assertThat(d.listenPort()).isEqualTo(6432);
         assertThat(d.authType()).isEqualTo(AuthType.MD5);
