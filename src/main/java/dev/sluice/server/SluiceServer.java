@@ -51,6 +51,8 @@ public final class SluiceServer implements ProxyContext, AutoCloseable {
     private final dev.sluice.guard.LeakDetector leakDetector;
     private final java.util.List<dev.sluice.guard.BudgetMonitor> budgetMonitors = new java.util.ArrayList<>();
     private final java.util.List<Channel> listeners = new java.util.ArrayList<>();
+    /** Metrics, alerts, health checks and the dashboard (dev.sluice.observe). */
+    private final dev.sluice.observe.Observability observability;
 
     public SluiceServer(SluiceConfig config) {
         this(config, Math.max(1, Runtime.getRuntime().availableProcessors()));
@@ -79,6 +81,8 @@ public final class SluiceServer implements ProxyContext, AutoCloseable {
             budgetMonitors.add(monitor);
         }
         leakDetector = new dev.sluice.guard.LeakDetector(st.leakIdleAge(), st.leakMinConnections(), st.leakWindow());
+        observability = new dev.sluice.observe.Observability(new dev.sluice.observe.ProxyView(config, pools,
+                budgetMonitors, leakDetector, this::clients), () -> listeners.isEmpty() ? 0 : port());
     }
 
     /** Binds the listener; returns the port (useful with listen_port = 0 in tests). */
@@ -114,6 +118,7 @@ public final class SluiceServer implements ProxyContext, AutoCloseable {
         }
         pools.startJanitor();
         budgetMonitors.forEach(dev.sluice.guard.BudgetMonitor::start);
+        observability.start();
         workerGroup.scheduleAtFixedRate(this::checkClientTimeouts, 1, 1, TimeUnit.SECONDS);
         workerGroup.scheduleAtFixedRate(this::sampleLeaks, 1, 1, TimeUnit.SECONDS);
         if (!s.adminUsers().isEmpty() || !s.statsUsers().isEmpty()) {
@@ -158,6 +163,26 @@ public final class SluiceServer implements ProxyContext, AutoCloseable {
         return leakDetector;
     }
 
+    /** Sluice's alerts: firing() for SHOW ALERTS, firstFired(name) for `sluice replay`, history(). */
+    public dev.sluice.observe.AlertEngine alerts() {
+        return observability.alerts();
+    }
+
+    /** The stats listener's port (/metrics, /healthz, /readyz, the dashboard); -1 when off. */
+    public int statsPort() {
+        return observability.statsPort();
+    }
+
+    /** The connected clients (a live, read-only view). */
+    public java.util.Collection<ClientSession> clients() {
+        return java.util.Collections.unmodifiableSet(clients);
+    }
+
+    @Override
+    public dev.sluice.observe.ClientMetrics clientMetrics() {
+        return observability.newClientMetrics();
+    }
+
     @Override
     public SluiceConfig config() {
         return config;
@@ -198,6 +223,7 @@ public final class SluiceServer implements ProxyContext, AutoCloseable {
 
     @Override
     public void close() {
+        observability.close();
         for (Channel l : listeners) {
             l.close().syncUninterruptibly();
         }
