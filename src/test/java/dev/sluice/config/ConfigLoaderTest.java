@@ -709,7 +709,7 @@ class ConfigLoaderTest {
                 [workloads]
                 reporting = match=user:report_user max=5
                 [alerts]
-                Pool_Saturation = "90%"
+                Budget_Warn = "90%"
                 [peers]
                 1 = host=/tmp/pgbouncer1
                 """);
@@ -717,7 +717,7 @@ class ConfigLoaderTest {
         assertThat(cfg.extraSections().get("workloads"))
                 .containsExactly(new RawEntry("reporting", "match=user:report_user max=5", ini, 6));
         assertThat(cfg.extraSections().get("alerts"))
-                .containsExactly(new RawEntry("Pool_Saturation", "\"90%\"", ini, 8));
+                .containsExactly(new RawEntry("Budget_Warn", "\"90%\"", ini, 8));
         assertThat(cfg.warnings()).extracting(ConfigProblem::line).containsExactly(9);
     }
 
