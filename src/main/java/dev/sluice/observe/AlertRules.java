@@ -61,7 +61,7 @@ final class AlertRules {
 
     private void budget(ProxySnapshot s, List<Condition> out) {
         for (ProxySnapshot.Budget b : s.budgets()) {
-            if (!b.known() || (b.used() == 0 && b.budget() > 0)) {
+            if (!b.known()) {
                 continue;
             }
             Map<String, String> labels = new LinkedHashMap<>();
