@@ -21,6 +21,10 @@
 #   JOBS=2       pgbench -j threads                   SLUICE_JAR=<repo>/target/sluice.jar
 #   PG_PORT=55432 PGB_PORT=56432 SLUICE_PORT=57432 (the next free port is used if one is taken)
 #   JAVA_OPTS    extra JVM options for Sluice         DOC=<repo>/docs/benchmarks.md
+#   OTHER_MAX=5  % of the machine's CPU that other processes may use during a run; a run above it is
+#                re-run (NOISY_RETRIES=2 times at most) once they use less for 5 s (waiting up to
+#                QUIET_WAIT=300 s, also before the first run), then flagged as unreliable if still so.
+#                A failed run is never re-run: it is reported.
 #
 # Needs root on a fresh Debian 12 (it apt-get installs postgresql-15 and pgbouncer if missing and runs
 # PostgreSQL, PgBouncer and Sluice as the `postgres` user). As a non-root user with the packages already
@@ -31,7 +35,7 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # The command line as typed, with the overrides that were set, for the record.
 CMDLINE="bench/compare.sh${*:+ $*}"
-for v in SLUICE_JAR JAVA_OPTS JOBS SCALE WARMUP POOL DURATION; do
+for v in QUIET_WAIT NOISY_RETRIES OTHER_MAX SLUICE_JAR JAVA_OPTS JOBS SCALE WARMUP POOL DURATION; do
     if [[ -n "${!v+x}" ]]; then CMDLINE="$v=${!v} $CMDLINE"; fi
 done
 
@@ -64,7 +68,10 @@ if [[ $QUICK == 1 ]]; then
     DURATION=5
     WARMUP=2
 fi
-for v in DURATION WARMUP POOL SCALE JOBS PG_PORT PGB_PORT SLUICE_PORT; do
+OTHER_MAX=${OTHER_MAX:-5}
+NOISY_RETRIES=${NOISY_RETRIES:-2}
+QUIET_WAIT=${QUIET_WAIT:-300}
+for v in DURATION WARMUP POOL SCALE JOBS PG_PORT PGB_PORT SLUICE_PORT OTHER_MAX NOISY_RETRIES QUIET_WAIT; do
     if ! [[ "${!v}" =~ ^[0-9]+$ ]]; then echo "compare.sh: $v must be a number, got '${!v}'" >&2; exit 2; fi
 done
 
@@ -217,6 +224,48 @@ proc_ticks() { # utime+stime of a process (all its threads), in clock ticks
     awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo ""
 }
 
+# Everything else on the machine: a snapshot of "pid ppid ticks starttime comm own" of every process,
+# ticks being utime+stime+cutime+cstime (children that exited are counted in their parent), own
+# utime+stime only.
+cpu_snapshot() { # file
+    cat /proc/[0-9]*/stat 2>/dev/null |
+        awk '{ pid = $1; c = $0; sub(/^[^(]*\(/, "", c); sub(/\) [^)]*$/, "", c); gsub(/[ \t]/, "_", c)
+               sub(/^.*\) /, ""); print pid, $2, $12 + $13 + $14 + $15, $20, c, $12 + $13 }' >"$1" || true
+}
+# CPU ticks used between two snapshots by processes that are not this benchmark's (not this script
+# and its children: pgbench and the proxies; not the PostgreSQL cluster; not kernel threads). Sums
+# utime+stime+cutime+cstime over those processes after, minus the same sum before: a child that exits
+# moves its ticks into its parent's cutime/cstime, so only CPU really used in between remains.
+other_ticks() { # before after -> "ticks top-commands"
+    local pm=""
+    [[ -f $TMP/pgdata/postmaster.pid ]] && pm=$(head -n 1 "$TMP/pgdata/postmaster.pid")
+    awk -v roots="$$ ${pm:-0} 2" '
+        BEGIN { n = split(roots, r, " "); for (i = 1; i <= n; i++) root[r[i]] = 1 }
+        function ours(f, p,   d) {
+            for (d = 0; d < 64 && p != "" && p != 0; d++) { if (p in root) return 1; p = parent[f, p] }
+            return 0
+        }
+        { f = (FNR == NR) ? 0 : 1; parent[f, $1] = $2; t[f, $1] = $3; st[f, $1] = $4; comm[f, $1] = $5
+          own[f, $1] = $6; pids[f, $1] = 1 }
+        END {
+            for (k in pids) {
+                split(k, kk, SUBSEP); f = kk[1]; p = kk[2]
+                if (ours(f, p)) continue
+                sum += (f == 1) ? t[f, p] : -t[f, p]
+                # Which commands ran: their own utime+stime (without reaped children) in between.
+                if (f == 1) by[comm[f, p]] += own[1, p] - (((0, p) in own && st[0, p] == st[1, p]) ? own[0, p] : 0)
+            }
+            top = ""
+            for (i = 0; i < 3; i++) {
+                best = ""; bv = 0
+                for (c in by) if (by[c] > bv) { bv = by[c]; best = c }
+                if (best == "") break
+                top = top (top == "" ? "" : ",") best ":" bv; delete by[best]
+            }
+            print (sum > 0 ? sum : 0), top
+        }' "$1" "$2"
+}
+
 # ---------------------------------------------------------------------------------------------------
 # Setup
 # ---------------------------------------------------------------------------------------------------
@@ -360,7 +409,8 @@ declare -A SCEN_NAME=([select-c10]="select-only, 10 clients" [select-c50]="selec
     [connect-c20]="select-only + reconnect per txn (-C), 20 clients")
 declare -A SCEN_ARGS=([select-c10]="-S -c 10" [select-c50]="-S -c 50" [connect-c20]="-S -C -c 20")
 
-declare -A TPS FAILED CPU STATUS
+declare -A TPS FAILED CPU STATUS OTHER OTHER_TOP
+NPROC=$(nproc)
 FAILURES=()
 NOTES=()
 : >"$TMP/failures.txt"
@@ -376,7 +426,7 @@ run_one() {
     local key=$1 target=$2 dur=$3 sargs=$4
     local port=${PORT[$target]} pid=${PID[$target]} plog=${PLOG[$target]}
     local out=$TMP/runs/$key-$target.out err=$TMP/runs/$key-$target.err
-    local cmd rc=0 t0="" t1="" tps txns failed problems=() log_from
+    local cmd rc=0 t0="" t1="" w0 w1 oticks otop tps txns failed problems=() log_from
     cmd=$(pgbench_cmd "$port" "$dur" "$sargs")
     if [[ -n "$pid" ]] && ! kill -0 "$pid" 2>/dev/null; then
         STATUS[$key/$target]="DOWN"
@@ -385,10 +435,18 @@ run_one() {
         return 0
     fi
     log_from=$(($(wc -l <"$plog" 2>/dev/null || echo 0) + 1))
+    cpu_snapshot "$TMP/cpu.before"
+    w0=$(date +%s.%N)
     [[ -n "$pid" ]] && t0=$(proc_ticks "$pid")
     # shellcheck disable=SC2086 # cmd is a plain word list
     PGCONNECT_TIMEOUT=10 timeout -k 10 $((dur + 60)) $cmd >"$out" 2>"$err" || rc=$?
     [[ -n "$pid" ]] && t1=$(proc_ticks "$pid")
+    w1=$(date +%s.%N)
+    cpu_snapshot "$TMP/cpu.after"
+    read -r oticks otop < <(other_ticks "$TMP/cpu.before" "$TMP/cpu.after")
+    OTHER[$key/$target]=$(awk -v t="$oticks" -v hz="$CLK_TCK" -v a="$w0" -v b="$w1" -v n="$NPROC" \
+        'BEGIN { printf "%.0f", 100 * t / hz / ((b - a) * n) }')
+    OTHER_TOP[$key/$target]=${otop:-?}
 
     tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$out" | head -n 1)
     txns=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$out" | head -n 1)
@@ -420,7 +478,7 @@ run_one() {
 
     if [[ ${#problems[@]} == 0 ]]; then
         STATUS[$key/$target]=OK
-        log "  $target: tps ${tps}, ${txns} txns, failed ${failed}${CPU[$key/$target]:+, proxy CPU ${CPU[$key/$target]} us/txn}"
+        log "  $target: tps ${tps}, ${txns} txns, failed ${failed}${CPU[$key/$target]:+, proxy CPU ${CPU[$key/$target]} us/txn}, other processes ${OTHER[$key/$target]}% CPU${otop:+ ($otop)}"
         return 0
     fi
     STATUS[$key/$target]=FAIL
@@ -459,6 +517,57 @@ run_one() {
     } >>"$TMP/failures.txt"
 }
 
+# % of the machine's CPU that other processes use over 5 seconds.
+other_now() {
+    local a b oticks otop
+    cpu_snapshot "$TMP/cpu.q0"
+    a=$(date +%s.%N)
+    sleep 5
+    b=$(date +%s.%N)
+    cpu_snapshot "$TMP/cpu.q1"
+    read -r oticks otop < <(other_ticks "$TMP/cpu.q0" "$TMP/cpu.q1")
+    awk -v t="$oticks" -v hz="$CLK_TCK" -v a="$a" -v b="$b" -v n="$NPROC" 'BEGIN { printf "%.0f", 100 * t / hz / ((b - a) * n) }'
+}
+
+# Waits (up to QUIET_WAIT seconds) until other processes use at most OTHER_MAX% of the CPU.
+wait_quiet() {
+    local start=$SECONDS pct told=0
+    while :; do
+        pct=$(other_now)
+        [[ $pct -le $OTHER_MAX ]] && return 0
+        if [[ $((SECONDS - start)) -ge $QUIET_WAIT ]]; then
+            log "the machine is still busy after ${QUIET_WAIT}s (other processes use ${pct}% CPU); going on"
+            return 1
+        fi
+        if [[ $told == 0 || $((SECONDS - told)) -ge 60 ]]; then
+            log "waiting for the machine to be quiet: other processes use ${pct}% CPU (at most ${QUIET_WAIT}s)"
+            told=$SECONDS
+        fi
+        sleep 2
+    done
+}
+
+# measure key target duration args: run_one, re-run (up to NOISY_RETRIES times, once the machine is
+# quiet again) a run during which other processes used more than OTHER_MAX% of the CPU. A FAILED
+# run is never re-run: it is reported as it is.
+measure() {
+    local key=$1 target=$2 attempt=0
+    while :; do
+        run_one "$@"
+        [[ ${STATUS[$key/$target]} == OK ]] || return 0
+        [[ ${OTHER[$key/$target]} -le $OTHER_MAX ]] && return 0
+        if [[ $attempt -ge $NOISY_RETRIES ]]; then
+            NOTES+=("$key/$target: other processes used ${OTHER[$key/$target]}% of the machine's CPU during the run (ticks by command: ${OTHER_TOP[$key/$target]}): its numbers are not reliable")
+            return 0
+        fi
+        attempt=$((attempt + 1))
+        NOTES+=("$key/$target: re-run (#$attempt) because other processes used ${OTHER[$key/$target]}% of the CPU (${OTHER_TOP[$key/$target]}); the attempt had $(printf '%.0f' "${TPS[$key/$target]}") tps, 0 failed")
+        log "  $target: other processes used ${OTHER[$key/$target]}% of the CPU during the run; re-running it when the machine is quiet"
+        wait_quiet || true
+    done
+}
+
+if [[ $QUIET_WAIT -gt 0 ]]; then wait_quiet || true; fi
 LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
 log "load average before the runs: $LOADAVG"
 if awk -v l="${LOADAVG%% *}" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
@@ -471,7 +580,7 @@ fi
 for s in "${SCEN_IDS[@]}"; do
     log "${SCEN_NAME[$s]}: ${DURATION}s per target"
     for t in "${TARGETS[@]}"; do
-        run_one "$s" "$t" "$DURATION" "${SCEN_ARGS[$s]}"
+        measure "$s" "$t" "$DURATION" "${SCEN_ARGS[$s]}"
         sleep 1
     done
 done
@@ -500,14 +609,22 @@ cell_failed() { # key: failed txns of direct/pgbouncer/sluice, ERR where the run
     (IFS=/; echo "${out[*]}")
 }
 
+cell_other() { # key: the most CPU (% of the machine) that other processes used during its runs
+    local k=$1 t m=0
+    for t in "${TARGETS[@]}"; do
+        if [[ -n "${OTHER[$k/$t]:-}" && ${OTHER[$k/$t]} -gt $m ]]; then m=${OTHER[$k/$t]}; fi
+    done
+    echo "$m%"
+}
+
 HEADERS=("scenario" "direct tps" "pgbouncer tps" "sluice tps" "sluice/pgbouncer" "sluice/direct"
-    "pgbouncer/direct" "pgbouncer CPU µs/txn" "sluice CPU µs/txn" "failed txns (d/p/s)")
+    "pgbouncer/direct" "pgbouncer CPU µs/txn" "sluice CPU µs/txn" "failed txns (d/p/s)" "other load")
 ROWS=()
 for s in "${SCEN_IDS[@]}"; do
     row=("${SCEN_NAME[$s]}" "$(cell_tps "$s" direct)" "$(cell_tps "$s" pgbouncer)" "$(cell_tps "$s" sluice)"
         "$(ratio "${TPS[$s/sluice]:-}" "${TPS[$s/pgbouncer]:-}")" "$(ratio "${TPS[$s/sluice]:-}" "${TPS[$s/direct]:-}")"
         "$(ratio "${TPS[$s/pgbouncer]:-}" "${TPS[$s/direct]:-}")" "${CPU[$s/pgbouncer]:-n/a}" "${CPU[$s/sluice]:-n/a}"
-        "$(cell_failed "$s")")
+        "$(cell_failed "$s")" "$(cell_other "$s")")
     ROWS+=("$(IFS=$'\t'; echo "${row[*]}")")
 done
 
@@ -597,6 +714,14 @@ only compare within one section (same run, same machine).
   clock-tick resolution is 10 ms, so it is coarse for short runs.
 - pgbench, the proxy and PostgreSQL share the machine's cores, so a proxy that uses more CPU also
   takes it from PostgreSQL and pgbench: the ratios are of whole-system throughput on this machine.
+- *Other load*: the most CPU that processes other than the benchmark's (pgbench, the proxies, the
+  cluster; kernel threads excluded) used during a scenario's runs, as % of the whole machine, from
+  `/proc/*/stat` snapshots before and after each run. The script waits for a quiet machine before
+  it starts; a run above 5% (`OTHER_MAX`) is re-run (twice at most) once the machine is quiet
+  again, and noted under the table; a run still above it is flagged as not reliable. A *failed* run
+  is never re-run: it fails the benchmark.
+- Direct `-C` is bound by PostgreSQL's backend start-up (fork and initialisation per connection,
+  one at a time in the postmaster), which is what a pooler saves; its ratios to direct are large.
 
 ## Reproduce
 

@@ -61,6 +61,10 @@ public final class ServerConnection {
     private final Object poolTag;
     private final Channel channel;
     private final long createdNanos = System.nanoTime();
+    /** Wall-clock time of the connect, for SHOW SERVERS. */
+    private final long createdAtMillis = System.currentTimeMillis();
+    /** RECONNECT or a changed [databases] entry: close instead of reusing when next released. */
+    private volatile boolean closeNeeded;
     /** GUC_REPORT parameters as the server last reported them (ParameterStatus). */
     private final Map<String, String> parameters = new ConcurrentHashMap<>();
     /** Non-reported parameters Sluice set on this server for a client (e.g. search_path from startup); owner loop only. */
@@ -188,6 +192,18 @@ public final class ServerConnection {
 
     public long idleSinceNanos() {
         return idleSinceNanos;
+    }
+
+    public long createdAtMillis() {
+        return createdAtMillis;
+    }
+
+    public boolean closeNeeded() {
+        return closeNeeded;
+    }
+
+    public void markCloseNeeded() {
+        closeNeeded = true;
     }
 
     public void markIdle() {

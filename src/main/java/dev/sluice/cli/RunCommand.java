@@ -45,11 +45,12 @@ final class RunCommand implements Callable<Integer> {
             server.close();
             return 1;
         }
-        awaitShutdown(server);
+        SignalHandlers.install(server);
+        server.terminated().join(); // SIGTERM, SIGINT or the console's SHUTDOWN
         return 0;
     }
 
-    /** Blocks until SIGTERM/SIGINT, then closes the server. */
+    /** Blocks until SIGTERM/SIGINT, then closes the resources (used by `sluice dev`). */
     static void awaitShutdown(AutoCloseable... resources) throws InterruptedException {
         CountDownLatch done = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -19,6 +19,9 @@ import java.util.List;
  * @param budgetCheckInterval Sluice-only: how often the budget monitor reads the server (budget_check_interval)
  * @param budgetUser       Sluice-only: the login the budget monitor uses; null = the [databases] entry's user=
  * @param budgetPassword   Sluice-only: its password; null = from auth_file (plain text only), or none
+ * @param statsPeriod      how often the avg_* figures of SHOW STATS are recomputed (PgBouncer's stats_period)
+ * @param shutdownWaitTimeout Sluice-only: on SIGTERM or SHUTDOWN, how long running transactions may take to
+ *                         finish before their connections are closed anyway (PgBouncer waits without a limit)
  * @param statsListen      Sluice-only: the HTTP listener for metrics, health and the dashboard; null = off
  */
 public record Settings(String listenAddr, int listenPort, AuthType authType, Path authFile, PoolMode poolMode,
@@ -31,7 +34,8 @@ public record Settings(String listenAddr, int listenPort, AuthType authType, Pat
         List<String> ignoreStartupParameters, int maxClientMessageSize, int maxStartupPacketSize,
         long maxServerMessageSize, int maxPreparedStatements, Duration leakIdleAge, int leakMinConnections,
         Duration leakWindow, boolean maxDbConnectionsAuto, BudgetHeadroom budgetHeadroom, Duration budgetCheckInterval,
-        String budgetUser, String budgetPassword, StatsListen statsListen) {
+        String budgetUser, String budgetPassword, String unixSocketDir,
+        Duration statsPeriod, Duration shutdownWaitTimeout, StatsListen statsListen) {
 
     public Settings {
         adminUsers = List.copyOf(adminUsers);
@@ -59,6 +63,9 @@ public record Settings(String listenAddr, int listenPort, AuthType authType, Pat
                 BudgetHeadroom.DEFAULT, // budget_headroom: 5% of max_connections
                 Duration.ofSeconds(5),  // budget_check_interval
                 null, null,    // budget_user, budget_password
-                StatsListen.DEFAULT); // stats_listen: 127.0.0.1:9930
+                "",            // unix_socket_dir: PgBouncer's default is /tmp; Sluice listens on a socket only when set
+                Duration.ofSeconds(60),  // stats_period: PgBouncer's default
+                Duration.ofSeconds(30),  // shutdown_wait_timeout (Sluice-only): a typical orchestrator grace period
+                StatsListen.DEFAULT);    // stats_listen (Sluice-only): 127.0.0.1:9930
     }
 }

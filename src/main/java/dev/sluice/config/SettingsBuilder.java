@@ -49,6 +49,9 @@ final class SettingsBuilder {
     Duration budgetCheckInterval;
     String budgetUser;
     String budgetPassword;
+    String unixSocketDir;
+    Duration statsPeriod;
+    Duration shutdownWaitTimeout;
     StatsListen statsListen;
 
     SettingsBuilder(Settings base) {
@@ -94,6 +97,9 @@ final class SettingsBuilder {
         budgetCheckInterval = base.budgetCheckInterval();
         budgetUser = base.budgetUser();
         budgetPassword = base.budgetPassword();
+        unixSocketDir = base.unixSocketDir();
+        statsPeriod = base.statsPeriod();
+        shutdownWaitTimeout = base.shutdownWaitTimeout();
         statsListen = base.statsListen();
     }
 
@@ -107,6 +113,7 @@ final class SettingsBuilder {
                 adminUsers, statsUsers, logConnections, logDisconnections,
                 ignoreStartupParameters, maxClientMessageSize, maxStartupPacketSize, maxServerMessageSize,
                 maxPreparedStatements, leakIdleAge, leakMinConnections, leakWindow, maxDbConnectionsAuto,
-                budgetHeadroom, budgetCheckInterval, budgetUser, budgetPassword, statsListen);
+                budgetHeadroom, budgetCheckInterval, budgetUser, budgetPassword, unixSocketDir,
+                statsPeriod, shutdownWaitTimeout, statsListen);
     }
 }

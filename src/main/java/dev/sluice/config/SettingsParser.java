@@ -31,15 +31,27 @@ final class SettingsParser {
             "stats_users", "log_connections", "log_disconnections", "ignore_startup_parameters",
             "max_client_message_size", "max_startup_packet_size", "max_server_message_size",
             "max_prepared_statements", "leak_idle_age", "leak_min_connections", "leak_window",
-            "budget_headroom", "budget_check_interval", "budget_user", "budget_password", "stats_listen");
+            "budget_headroom", "budget_check_interval", "budget_user", "budget_password", "unix_socket_dir",
+            "stats_period", "shutdown_wait_timeout", "stats_listen");
 
     private final Problems problems;
-    private final SettingsBuilder builder = new SettingsBuilder(Settings.defaults());
+    private final SettingsBuilder builder;
     private final Map<String, IniEntry> setAt = new LinkedHashMap<>();
     private final Set<String> invalid = new HashSet<>();
 
     SettingsParser(Problems problems) {
+        this(problems, Settings.defaults());
+    }
+
+    /** A parser whose unset keys keep the values of {@code base} (the running settings, for SET). */
+    SettingsParser(Problems problems, Settings base) {
         this.problems = problems;
+        this.builder = new SettingsBuilder(base);
+    }
+
+    /** Every implemented key. */
+    static Set<String> implemented() {
+        return IMPLEMENTED;
     }
 
     /** Where each setting was (last) set; absent keys kept their default. */
@@ -136,6 +148,9 @@ final class SettingsParser {
             case "budget_check_interval" -> b.budgetCheckInterval = budgetCheckInterval(v);
             case "budget_user" -> b.budgetUser = v.isBlank() ? null : v.strip();
             case "budget_password" -> b.budgetPassword = v.isEmpty() ? null : v;
+            case "unix_socket_dir" -> b.unixSocketDir = v.strip();
+            case "stats_period" -> b.statsPeriod = atLeastOneSecond(v);
+            case "shutdown_wait_timeout" -> b.shutdownWaitTimeout = Values.duration(v);
             case "stats_listen" -> b.statsListen = StatsListen.parse(v);
             default -> throw new IllegalStateException("IMPLEMENTED lists " + key + " but apply does not handle it");
         }
@@ -220,6 +235,14 @@ final class SettingsParser {
             throw new IllegalArgumentException(v.strip() + " is too small: " + why + "; use 1 or more");
         }
         return n;
+    }
+
+    private static java.time.Duration atLeastOneSecond(String v) {
+        java.time.Duration d = Values.duration(v);
+        if (d.compareTo(java.time.Duration.ofSeconds(1)) < 0) {
+            throw new IllegalArgumentException(v.strip() + " is too short: averages need a period of 1s or more");
+        }
+        return d;
     }
 
     private static long sizeInRange(String v, long min, long max) {

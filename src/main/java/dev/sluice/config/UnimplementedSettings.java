@@ -26,7 +26,6 @@ final class UnimplementedSettings {
             // Generic / process settings
             Map.entry("logfile", new Entry(EMPTY, "Sluice logs to standard error")),
             Map.entry("pidfile", new Entry(EMPTY, "run Sluice under a service manager instead")),
-            Map.entry("unix_socket_dir", new Entry(Set.of("", "/tmp"), "Sluice listens on TCP only (listen_addr, listen_port)")),
             Map.entry("unix_socket_mode", new Entry(Set.of("0777"), null)),
             Map.entry("unix_socket_group", new Entry(EMPTY, null)),
             Map.entry("user", new Entry(EMPTY, "start Sluice as the Unix user it should run as")),
@@ -36,7 +35,6 @@ final class UnimplementedSettings {
             Map.entry("conffile", new Entry(ANY, null)),
             Map.entry("service_name", new Entry(ANY, null)), // Windows service registration only
             Map.entry("job_name", new Entry(ANY, null)),
-            Map.entry("stats_period", new Entry(Set.of("60"), null)),
             Map.entry("scram_iterations", new Entry(Set.of("4096"), null)),
             Map.entry("track_extra_parameters", new Entry(Set.of("", "intervalstyle"), null)),
             Map.entry("server_round_robin", new Entry(Set.of("0"), null)),

@@ -13,8 +13,8 @@ import java.util.regex.Pattern;
  * timeout means "the global setting".
  */
 public record WorkloadConfig(String name, List<Match> matches, int reserve, int max, int maxClients, int priority,
-                             Duration queueTimeout, Duration idleTransactionTimeout, Duration clientIdleTimeout,
-                             Breaker breaker, String source) {
+                             int maxQueue, Duration queueTimeout, Duration idleTransactionTimeout,
+                             Duration transactionTimeout, Duration clientIdleTimeout, Breaker breaker, String source) {
     /**
      * Circuit breaker settings: when at least {@code failureRate} percent of the last {@code window}
      * admissions (at least {@code minCalls}) timed out, the workload is shed for {@code openFor}.

@@ -42,6 +42,8 @@ final class WorkloadParser {
         int max = 0;
         int maxClients = 0;
         int priority = 0;
+        int maxQueue = 0;
+        Duration txTimeout = null;
         Duration queueTimeout = null;
         Duration idleTx = null;
         Duration clientIdle = null;
@@ -70,6 +72,8 @@ final class WorkloadParser {
                     case "max_clients" -> maxClients = Values.nonNegativeInt(value);
                     case "priority" -> priority = Values.intInRange(value, 0, 1000);
                     case "queue_timeout" -> queueTimeout = Values.duration(value);
+                    case "max_queue" -> maxQueue = Values.nonNegativeInt(value);
+                    case "transaction_timeout" -> txTimeout = Values.duration(value);
                     case "idle_transaction_timeout" -> idleTx = Values.duration(value);
                     case "client_idle_timeout" -> clientIdle = Values.duration(value);
                     case "breaker_failure_rate" -> breakerRate = Values.intInRange(value.replace("%", ""), 1, 100);
@@ -77,7 +81,8 @@ final class WorkloadParser {
                     case "breaker_min_calls" -> breakerMinCalls = Values.intInRange(value, 1, 10_000);
                     case "breaker_open_for" -> breakerOpenFor = Values.duration(value);
                     default -> throw new IllegalArgumentException("unknown key \"" + key + "\"; known: match, reserve, max,"
-                            + " max_clients, priority, queue_timeout, idle_transaction_timeout, client_idle_timeout,"
+                            + " max_clients, priority, max_queue, queue_timeout, idle_transaction_timeout,"
+                            + " transaction_timeout, client_idle_timeout,"
                             + " breaker_failure_rate, breaker_window, breaker_min_calls, breaker_open_for");
                 }
             } catch (IllegalArgumentException ex) {
@@ -102,7 +107,7 @@ final class WorkloadParser {
         }
         WorkloadConfig.Breaker breaker = breakerRate == 0 ? null
                 : new WorkloadConfig.Breaker(breakerRate, breakerWindow, Math.min(breakerMinCalls, breakerWindow), breakerOpenFor);
-        return ok ? new WorkloadConfig(name, matches, reserve, max, maxClients, priority, queueTimeout, idleTx,
-                clientIdle, breaker, e.file() + ":" + e.line()) : null;
+        return ok ? new WorkloadConfig(name, matches, reserve, max, maxClients, priority, maxQueue, queueTimeout, idleTx,
+                txTimeout, clientIdle, breaker, e.file() + ":" + e.line()) : null;
     }
 }

@@ -42,6 +42,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,9 +57,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     /** Stop reading from a client that keeps sending while it waits for a server, past this many bytes. */
     private static final long MAX_PENDING_BYTES = 1 << 20;
 
+    private static final AtomicLong IDS = new AtomicLong();
+
     private enum State { STARTUP, AUTH, WELCOME, READY, CLOSED }
 
     private final ProxyContext proxy;
+    /** Shown by SHOW CLIENTS (id, ptr "C-id") and taken by KILL_CLIENT; logs say C-id too. */
+    private final long id = IDS.incrementAndGet();
     private Channel channel;
     private FrameDecoder decoder;
     private State state = State.STARTUP;
@@ -100,6 +105,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private final Map<String, PreparedStatementRegistry.Statement> statements = new java.util.HashMap<>();
     /** Transaction mode: this lease changed session state; the server is reset before anyone else gets it. */
     private boolean sessionDirty;
+    /** A SET/RESET the client sent, applied to {@code desired} at its ReadyForQuery if no error came. */
+    private String[] pendingSetting;
+    private boolean pendingSettingFailed;
+    /** This client is counted in its workload's queue (max_queue). */
+    private boolean queuedInWorkload;
+    /** When the current transaction began (ReadyForQuery went from idle to in-transaction). */
+    private long txnStartNanos;
     /** When a circuit-breaker permission was taken for the current wait (0: none outstanding). */
     private long breakerPermitNanos;
     /** Replies were written to the client without a flush (answered without a server). */
@@ -110,10 +122,21 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     /** The start of the last statement text the client sent (Query or Parse), for leak attribution. */
     private volatile byte[] lastStatement;
     private long connectedAtNanos = System.nanoTime();
+    private final long connectedAtMillis = System.currentTimeMillis();
+    /** Logged in to the admin console database ("pgbouncer"/"sluice"): handed over after authentication. */
+    private boolean console;
+
+    // statistics for SHOW STATS, added to the pool's counters when a transaction ends
+    private long xactStartNanos;
+    private long waitStartNanos;
+    private long statQueryNanos;
+    private long statQueries;
+    private long statReceived;
+    private long statSent;
     private ScheduledFuture<?> loginTimer;
     private ScheduledFuture<?> waitTimer;
     private DisconnectReason closeReason;
-    /** Traffic counters for /metrics (dev.sluice.observe); ClientMetrics.OFF when stats_listen is off. */
+    /** Latency histograms for /metrics (dev.sluice.observe); ClientMetrics.OFF when stats_listen is off. */
     private final dev.sluice.observe.ClientMetrics metrics;
 
     public ClientSession(ProxyContext proxy) {
@@ -149,15 +172,46 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         return desired.getOrDefault("application_name", "");
     }
 
-    // Read from other threads (metrics, dashboard, admin console): a snapshot for display, possibly a moment stale.
+    // Read by the admin console from another thread: a snapshot for display, possibly a moment stale.
+
+    public long id() {
+        return id;
+    }
 
     public Pool pool() {
         return pool;
     }
 
+    public SocketAddress localAddress() {
+        return channel.localAddress();
+    }
+
+    public long connectedAtMillis() {
+        return connectedAtMillis;
+    }
+
+    public long lastActivityNanos() {
+        return lastActivityNanos;
+    }
+
     /** The server this client is linked to now, or null. */
     public ServerConnection linkedServer() {
         return server;
+    }
+
+    /** Protocol-level prepared statements this client has (by its own names). */
+    public int preparedStatementCount() {
+        return statements.size();
+    }
+
+    /** When this client started waiting for a server, 0 when it is not waiting. */
+    public long waitingSinceNanos() {
+        return waiting ? waitStartNanos : 0;
+    }
+
+    /** This client's latency histograms; holdingSinceNanos() tells since when it holds its server. */
+    public dev.sluice.observe.ClientMetrics metrics() {
+        return metrics;
     }
 
     /** For SHOW CLIENTS/POOLS: "login", then "waiting" (queued for a server), "active" (linked) or "idle". */
@@ -170,11 +224,6 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return "waiting";
         }
         return server != null ? "active" : "idle";
-    }
-
-    /** This client's traffic counters; holdingSinceNanos() tells since when it holds its server. */
-    public dev.sluice.observe.ClientMetrics metrics() {
-        return metrics;
     }
 
     // ---- Netty events ----
@@ -310,20 +359,27 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                             + "connections or raise max_client_conn."), DisconnectReason.MAX_CLIENT_CONN);
             return;
         }
-        if (database.equals("pgbouncer") || database.equals("sluice")) {
-            fatal(ErrorResponse.fatal(SqlState.FEATURE_NOT_SUPPORTED,
-                    "sluice: the admin console is not available in this version"), DisconnectReason.UNSUPPORTED_FEATURE);
-            return;
+        console = database.equals("pgbouncer") || database.equals("sluice");
+        if (console) {
+            requested = p; // the console reads application_name from them; nothing is sent to a server
         }
-        db = proxy.config().database(database).orElse(null);
-        if (db == null) {
+        db = console ? null : proxy.config().database(database).orElse(null);
+        if (db == null && !console) {
             fatal(ErrorResponse.fatal(SqlState.INVALID_CATALOG_NAME, "database \"" + database + "\" does not exist",
                     "sluice: there is no [databases] entry named \"" + database + "\" and no \"*\" fallback."),
                     DisconnectReason.NO_SUCH_DATABASE);
             return;
         }
+        if (!console && proxy.pools().isDisabled(database)) {
+            fatal(ErrorResponse.fatal(SqlState.CANNOT_CONNECT_NOW, "sluice: database \"" + database
+                    + "\" is disabled (DISABLE); new connections are refused until ENABLE"),
+                    DisconnectReason.DATABASE_DISABLED);
+            return;
+        }
         try {
-            requested = StartupParameters.fromStartup(p, s.ignoreStartupParameters());
+            if (!console) {
+                requested = StartupParameters.fromStartup(p, s.ignoreStartupParameters());
+            }
         } catch (ProtocolException e) {
             fatal(ErrorResponse.fatal(e.sqlState(), e.getMessage()), DisconnectReason.STARTUP_PARAMETER_REJECTED);
             return;
@@ -381,6 +437,16 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     private void onAuthenticated() {
+        if (console) {
+            // The admin console takes this connection over: it checks admin_users/stats_users and answers.
+            if (loginTimer != null) {
+                loginTimer.cancel(false);
+            }
+            state = State.CLOSED;
+            proxy.clientClosed(this);
+            proxy.openConsole(channel, id, user, requested);
+            return;
+        }
         if (!joinWorkload(requested.getOrDefault("application_name", ""))) {
             return;
         }
@@ -488,11 +554,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     private void onClientMessage(ByteBuf frame) {
         byte type = frame.getByte(frame.readerIndex());
-        metrics.received(frame.readableBytes());
+        statReceived += frame.readableBytes();
         if (type == MessageType.QUERY || type == MessageType.PARSE) {
             rememberStatement(type, frame);
-            if (mode != PoolMode.SESSION && !sessionDirty && SessionState.textMayChangeSession(frame)) {
-                sessionDirty = true;
+            if (mode != PoolMode.SESSION) {
+                if (!sessionDirty && SessionState.textMayChangeSession(frame)) {
+                    sessionDirty = true;
+                }
+                noteSessionSetting(type, frame);
             }
         }
         if (type == MessageType.TERMINATE) {
@@ -541,6 +610,38 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         lastStatement = b;
     }
 
+    /**
+     * Transaction mode: a plain {@code SET name = value} (or {@code RESET name}) the client sends is carried
+     * with it, so later transactions on other servers see the setting as they would on one connection.
+     * It takes effect when the statement's ReadyForQuery comes back without an error.
+     */
+    private void noteSessionSetting(byte type, ByteBuf frame) {
+        int from = frame.readerIndex() + 5;
+        if (type == MessageType.PARSE) {
+            from = frame.indexOf(from, frame.writerIndex(), (byte) 0) + 1;
+            if (from <= 0) {
+                return;
+            }
+        }
+        byte first = from < frame.writerIndex() ? frame.getByte(from) : 0;
+        while ((first == ' ' || first == '\n' || first == '\t') && ++from < frame.writerIndex()) {
+            first = frame.getByte(from);
+        }
+        if ((first | 0x20) != 's' && (first | 0x20) != 'r') {
+            return; // cheap exit: not SET or RESET
+        }
+        int end = frame.indexOf(from, frame.writerIndex(), (byte) 0);
+        if (end < 0) {
+            return;
+        }
+        String[] setting = LocalStatements.sessionSetting(frame.toString(from, end - from,
+                java.nio.charset.StandardCharsets.UTF_8));
+        if (setting != null) {
+            pendingSetting = setting;
+            pendingSettingFailed = false;
+        }
+    }
+
     /** What the leak detector needs to know about this client; null before login completes. */
     public dev.sluice.guard.LeakDetector.ClientView leakView(long now) {
         Workload w = workload;
@@ -550,7 +651,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         boolean idle = server == null && !waiting;
         byte[] stmt = lastStatement;
         String addr = channel.remoteAddress() instanceof InetSocketAddress i && i.getAddress() != null
-                ? i.getAddress().getHostAddress() : String.valueOf(channel.remoteAddress());
+                ? i.getAddress().getHostAddress() : "unix";
         return new dev.sluice.guard.LeakDetector.ClientView(
                 new dev.sluice.guard.LeakDetector.Source(w.name(), applicationName(), user, addr),
                 idle, idle ? now - lastActivityNanos : 0,
@@ -654,7 +755,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (outstanding == 0 && (type == MessageType.QUERY || type == MessageType.FUNCTION_CALL
                 || type == MessageType.SYNC)) {
             queryStartNanos = System.nanoTime();
-            metrics.queryStarted(queryStartNanos);
+            if (xactStartNanos == 0) {
+                xactStartNanos = queryStartNanos;
+            }
         }
         switch (type) {
             case MessageType.QUERY, MessageType.FUNCTION_CALL -> outstanding++;
@@ -842,13 +945,29 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             breakerPermitNanos = System.nanoTime();
         }
         waiting = true;
-        metrics.waitStarted();
+        waitStartNanos = 0;
         ServerConnection s = proxy.pools().acquire(pool, this);
         if (s != null) {
             serverLeased(s);
             return;
         }
+        if (waiting && state == State.READY) {
+            if (!workload.tryQueue()) {
+                // A bounded queue: a workload that already has max_queue clients waiting is refused at once.
+                proxy.pools().cancelWait(pool, this);
+                waiting = false;
+                breakerOutcome(new IllegalStateException("max_queue"));
+                log.info("client {}: reason={} workload={}", describe(), "workload_max_queue", workload.name());
+                failPending(ErrorResponse.error("ERROR", SqlState.TOO_MANY_CONNECTIONS, "sluice: workload \""
+                        + workload.name() + "\" already has " + workload.config().maxQueue()
+                        + " clients waiting for a server connection (max_queue)", null,
+                        "Retry later, or reduce this workload's concurrency."));
+                return;
+            }
+            queuedInWorkload = true;
+        }
         if (waiting) {
+            waitStartNanos = lastActivityNanos; // the request that needs the server arrived then
             java.time.Duration t = workload.config().queueTimeout() != null ? workload.config().queueTimeout()
                     : proxy.settings().queryWaitTimeout();
             if (!t.isZero() && waitTimer == null) {
@@ -864,8 +983,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         String reason = proxy.pools().waitReason(pool, workload);
         proxy.pools().cancelWait(pool, this);
-        waiting = false;
-        metrics.waitFailed(workload);
+        stopWaiting();
+        metrics.waitEnded(workload, waitStartNanos == 0 ? 0 : System.nanoTime() - waitStartNanos);
         workload.countQueueTimeout();
         breakerOutcome(new java.util.concurrent.TimeoutException(reason));
         boolean own = workload.config().queueTimeout() != null;
@@ -882,6 +1001,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return;
         }
         failPending(err);
+    }
+
+    private void stopWaiting() {
+        waiting = false;
+        if (queuedInWorkload) {
+            queuedInWorkload = false;
+            workload.dequeue();
+        }
     }
 
     /** Tells the workload's circuit breaker how the wait for a server ended (null: a server was leased). */
@@ -910,12 +1037,18 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             proxy.pools().release(pool, s);
             return;
         }
-        waiting = false;
-        metrics.leased(workload);
+        stopWaiting();
         if (waitTimer != null) {
             waitTimer.cancel(false);
             waitTimer = null;
         }
+        long waited = 0;
+        if (waitStartNanos != 0) {
+            waited = System.nanoTime() - waitStartNanos;
+            waitStartNanos = 0;
+        }
+        pool.stats().assigned(waited);
+        metrics.leased(workload, waited);
         breakerOutcome(null);
         server = s;
         serverSentFatal = false;
@@ -923,6 +1056,36 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (state == State.WELCOME && pool.welcomeParameters() != null && desired.isEmpty()) {
             fillDesired(pool.welcomeParameters());
         }
+        Settings st = proxy.settings();
+        String check = st.serverCheckQuery();
+        if (check != null && !check.isBlank()
+                && System.nanoTime() - s.idleSinceNanos() >= st.serverCheckDelay().toNanos()
+                && System.nanoTime() - s.createdNanos() >= st.serverCheckDelay().toNanos()) {
+            // server_check_query: a server idle longer than server_check_delay may have died meanwhile.
+            syncing = true;
+            s.runInternal(check, (srv, err) -> eventLoop().execute(() -> checkDone(srv, err)));
+            return;
+        }
+        syncAndLink(s);
+    }
+
+    private void checkDone(ServerConnection s, ErrorResponse err) {
+        syncing = false;
+        if (state == State.CLOSED || s != server) {
+            return;
+        }
+        if (err != null) {
+            log.info("server {} failed server_check_query ({}); trying another", s, err.message());
+            server = null;
+            proxy.pools().discard(pool, s, DisconnectReason.SERVER_CHECK_FAILED);
+            requestServer();
+            return;
+        }
+        syncAndLink(s);
+    }
+
+    /** Makes the server's session match this client's settings, then starts forwarding. */
+    private void syncAndLink(ServerConnection s) {
         String sync = syncStatements(s);
         if (sync.isEmpty()) {
             linked();
@@ -1004,8 +1167,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (!waiting || state == State.CLOSED) {
             return;
         }
-        waiting = false;
-        metrics.waitFailed(workload);
+        stopWaiting();
         if (waitTimer != null) {
             waitTimer.cancel(false);
             waitTimer = null;
@@ -1055,7 +1217,6 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         lastActivityNanos = System.nanoTime();
         for (ByteBuf f : frames) {
             byte type = f.getByte(f.readerIndex());
-            metrics.sent(f.readableBytes());
             if (tracker != null) {
                 emitSynthetic();
                 if (!tracker.onServerFrame(f, s)) {
@@ -1068,11 +1229,22 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             }
             switch (type) {
                 case MessageType.READY_FOR_QUERY -> {
-                    txnStatus = ReadyForQuery.statusOf(f);
+                    byte newStatus = ReadyForQuery.statusOf(f);
+                    if (pendingSetting != null) {
+                        // Only a SET that committed on its own: one inside a transaction block may still roll back.
+                        if (!pendingSettingFailed && newStatus == ReadyForQuery.IDLE && txnStatus == ReadyForQuery.IDLE) {
+                            carrySetting(pendingSetting);
+                        }
+                        pendingSetting = null;
+                    }
+                    if (txnStatus == ReadyForQuery.IDLE && newStatus != ReadyForQuery.IDLE) {
+                        txnStartNanos = queryStartNanos;
+                    }
+                    txnStatus = newStatus;
                     if (outstanding > 0) {
                         outstanding--;
                     }
-                    metrics.readyForQuery(txnStatus, pool, workload);
+                    countReadyForQuery();
                 }
                 case MessageType.PARAMETER_STATUS -> {
                     ParameterStatus ps = ParameterStatus.decodeFrame(f);
@@ -1082,6 +1254,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                     }
                 }
                 case MessageType.ERROR_RESPONSE -> {
+                    pendingSettingFailed = true;
                     if (ErrorResponse.decodeFrame(f).isFatal()) {
                         serverSentFatal = true;
                     }
@@ -1093,6 +1266,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 }
                 default -> { }
             }
+            statSent += f.readableBytes();
             channel.write(f, channel.voidPromise());
         }
         emitSynthetic();
@@ -1101,6 +1275,45 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             s.setAutoRead(false);
         }
         maybeRelease();
+    }
+
+    /** SHOW STATS: a query ended; at the end of a transaction, what it did goes to the pool's counters. */
+    private void countReadyForQuery() {
+        statQueries++;
+        long now = lastActivityNanos;
+        if (outstanding == 0 && queryStartNanos != 0) {
+            statQueryNanos += now - queryStartNanos; // time the server was busy for us, pipelined queries once
+            metrics.queryEnded(now - queryStartNanos, pool, workload);
+        }
+        if (txnStatus == ReadyForQuery.IDLE && outstanding == 0) {
+            metrics.transactionEnded(xactStartNanos == 0 ? 0 : now - xactStartNanos, pool, workload);
+            pool.stats().transaction(statQueries, xactStartNanos == 0 ? 0 : now - xactStartNanos, statQueryNanos,
+                    statReceived, statSent);
+            xactStartNanos = 0;
+            statQueries = 0;
+            statQueryNanos = 0;
+            statReceived = 0;
+            statSent = 0;
+        }
+    }
+
+    private void carrySetting(String[] setting) {
+        String name = setting[0];
+        if (setting[1] == null) {
+            desired.remove(name); // RESET: back to the server's default (this server was reset by DISCARD ALL)
+            if (server != null) {
+                server.applied().remove(name);
+            }
+            return;
+        }
+        if (server != null && server.parameters().containsKey(name)) {
+            return; // a reported parameter: its ParameterStatus already updated `desired`
+        }
+        String value = StartupParameters.RAW + setting[1];
+        desired.put(name, value);
+        if (server != null) {
+            server.applied().put(name, value); // this server has it now
+        }
     }
 
     /** In transaction mode, the server goes back to the pool at the end of each transaction. */
@@ -1191,6 +1404,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                     + st.queryTimeout().toSeconds() + "s (query_timeout)"), DisconnectReason.QUERY_TIMEOUT);
             return;
         }
+        java.time.Duration txTimeout = workload != null ? workload.config().transactionTimeout() : null;
+        if (txTimeout != null && !txTimeout.isZero() && server != null && txnStatus != ReadyForQuery.IDLE
+                && now - txnStartNanos > txTimeout.toNanos()) {
+            fatal(ErrorResponse.fatal("25P04", "sluice: closed: transaction ran longer than " + humanDuration(txTimeout)
+                    + " (transaction_timeout of workload \"" + workload.name() + "\")",
+                    "The transaction was rolled back; keep transactions short."), DisconnectReason.TRANSACTION_TIMEOUT);
+            return;
+        }
         java.time.Duration idleTx = workload != null && workload.config().idleTransactionTimeout() != null
                 ? workload.config().idleTransactionTimeout() : st.idleTransactionTimeout();
         if (server != null && outstanding == 0 && !syncing && txnStatus != ReadyForQuery.IDLE
@@ -1212,6 +1433,36 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     // ---- closing ----
+
+    /**
+     * KILL / KILL_CLIENT from the admin console: the client is told why and closed; its server, if any, is
+     * closed too rather than cleaned up for reuse (as PgBouncer does). Runs on this client's loop.
+     */
+    public void kill(String message) {
+        eventLoop().execute(() -> {
+            ServerConnection s = server;
+            if (s != null && state != State.CLOSED) {
+                server = null;
+                proxy.pools().discard(pool, s, DisconnectReason.ADMIN_KILL);
+            }
+            fatal(ErrorResponse.fatal(SqlState.ADMIN_SHUTDOWN, message), DisconnectReason.ADMIN_KILL);
+        });
+    }
+
+    /**
+     * Graceful shutdown: closes this client (57P01) unless it is inside a transaction or waiting for a
+     * reply; the caller asks again until every client is gone. Runs on this client's loop.
+     */
+    public void closeIfIdle() {
+        eventLoop().execute(() -> {
+            if (state == State.READY && server != null && (syncing || outstanding > 0 || unsynced
+                    || txnStatus != ReadyForQuery.IDLE || (tracker != null && !tracker.isEmpty()))) {
+                return; // mid-transaction: let it finish
+            }
+            fatal(ErrorResponse.fatal(SqlState.ADMIN_SHUTDOWN,
+                    "sluice: terminating connection because the proxy is shutting down"), DisconnectReason.SHUTDOWN);
+        });
+    }
 
     /** Sluice is shutting down: tell the client (57P01, as PostgreSQL does) and close, waiting briefly. */
     public void closeForShutdown() {
@@ -1267,8 +1518,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         if (waiting) {
             proxy.pools().cancelWait(pool, this);
-            waiting = false;
         }
+        stopWaiting();
         if (breakerPermitNanos != 0) {
             breakerPermitNanos = 0;
             workload.breaker().releasePermission(); // the client left: neither success nor failure

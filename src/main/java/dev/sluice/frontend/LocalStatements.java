@@ -14,6 +14,42 @@ final class LocalStatements {
             "\\s*SET\\s+(?:SESSION\\s+)?application_name\\s*(?:=|\\s+TO\\s+)\\s*'((?:[^'\\\\]|'')*)'\\s*;?\\s*",
             Pattern.CASE_INSENSITIVE);
 
+    private static final Pattern SESSION_SET = Pattern.compile(
+            "\\s*SET\\s+(?:SESSION\\s+)?([A-Za-z_][A-Za-z0-9_]*(?:\\.[A-Za-z_][A-Za-z0-9_]*)?)\\s*(?:=|\\s+TO\\s+)\\s*"
+                    + "((?:'(?:[^']|'')*'|\"[^\"]*\"|[^;'\"])+?)\\s*;?\\s*", Pattern.CASE_INSENSITIVE);
+
+    private static final Pattern SESSION_RESET = Pattern.compile(
+            "\\s*RESET\\s+([A-Za-z_][A-Za-z0-9_]*(?:\\.[A-Za-z_][A-Za-z0-9_]*)?)\\s*;?\\s*", Pattern.CASE_INSENSITIVE);
+
+    /** Settings that are not plain GUCs or must not be carried from server to server. */
+    private static final java.util.Set<String> NOT_CARRIED = java.util.Set.of("role", "session", "transaction",
+            "constraints", "local", "session_authorization", "all");
+
+    /**
+     * A single session-level {@code SET name = value} / {@code SET name TO value} (not LOCAL, not ROLE,
+     * TRANSACTION...): returns {name (canonical), value SQL text}; {name, null} for {@code RESET name};
+     * null for anything else. The value is kept as the client wrote it, to be re-applied verbatim.
+     */
+    static String[] sessionSetting(String sql) {
+        if (sql.length() > 500) {
+            return null;
+        }
+        Matcher m = SESSION_SET.matcher(sql);
+        if (m.matches()) {
+            String name = StartupParameters.canonical(m.group(1));
+            if (NOT_CARRIED.contains(name.toLowerCase(java.util.Locale.ROOT)) || m.group(2).equalsIgnoreCase("default")) {
+                return null;
+            }
+            return new String[] {name, m.group(2).trim()};
+        }
+        Matcher r = SESSION_RESET.matcher(sql);
+        if (r.matches()) {
+            String name = StartupParameters.canonical(r.group(1));
+            return NOT_CARRIED.contains(name.toLowerCase(java.util.Locale.ROOT)) ? null : new String[] {name, null};
+        }
+        return null;
+    }
+
     /** The value of a plain {@code SET application_name = '...'}, or null when {@code sql} is anything else. */
     static String applicationNameSet(String sql) {
         Matcher m = SET_APPLICATION_NAME.matcher(sql);

@@ -3,6 +3,8 @@ package dev.sluice.frontend;
 import dev.sluice.config.Settings;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.pool.PoolManager;
+import io.netty.channel.Channel;
+import java.util.Map;
 
 /** What a client session needs from the running proxy; implemented by the composition root. */
 public interface ProxyContext {
@@ -24,7 +26,13 @@ public interface ProxyContext {
 
     int clientCount();
 
-    /** A new client's traffic counters (dev.sluice.observe); asked once per client, at its creation. */
+    /**
+     * A client authenticated to the admin console database ("pgbouncer" or "sluice"): the console takes
+     * its channel over (the session has already left the client set) and decides whether the user may in.
+     */
+    void openConsole(Channel channel, long clientId, String user, Map<String, String> startupParameters);
+
+    /** A new client's latency histograms (dev.sluice.observe); asked once per client, at its creation. */
     default dev.sluice.observe.ClientMetrics clientMetrics() {
         return dev.sluice.observe.ClientMetrics.OFF;
     }

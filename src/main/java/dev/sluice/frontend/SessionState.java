@@ -1,7 +1,6 @@
 package dev.sluice.frontend;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -17,13 +16,11 @@ final class SessionState {
     private static final String[] TAGS = {"SET", "RESET", "LISTEN", "PREPARE", "DECLARE CURSOR", "CREATE TABLE",
         "DISCARD TEMP", "SET CONSTRAINTS"};
 
-    private static final ByteBuf[] TEXT_MARKERS = {
-        ascii("advisory_lock"), ascii("ADVISORY_LOCK"), ascii("set_config"), ascii("SET_CONFIG"),
-        ascii("temp"), ascii("TEMP"), ascii("Temp")};
+    /** Lower-case markers searched case-insensitively in one pass over the statement text. */
+    private static final byte[][] TEXT_MARKERS = {ascii("advisory_lock"), ascii("set_config"), ascii("temp")};
 
-    private static ByteBuf ascii(String s) {
-        return io.netty.buffer.Unpooled.unreleasableBuffer(
-                io.netty.buffer.Unpooled.wrappedBuffer(s.getBytes(StandardCharsets.US_ASCII)).asReadOnly());
+    private static byte[] ascii(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
     }
 
     /** True for a CommandComplete whose command changes session state (SET, LISTEN, PREPARE, ...). */
@@ -53,16 +50,33 @@ final class SessionState {
      * cost a DISCARD ALL.
      */
     static boolean textMayChangeSession(ByteBuf frame) {
-        for (ByteBuf marker : TEXT_MARKERS) {
-            if (ByteBufUtil.indexOf(marker, frame) >= 0) {
-                byte m = marker.getByte(0);
-                if (m == 't' || m == 'T') {
-                    return mentionsTempTable(frame);
+        // One pass, on the hot path of every Query and Parse: only 'a', 's' and 't' can start a marker.
+        int end = frame.writerIndex();
+        for (int i = frame.readerIndex() + 5; i < end; i++) {
+            int c = frame.getByte(i) | 0x20;
+            if (c != 'a' && c != 's' && c != 't') {
+                continue;
+            }
+            for (byte[] m : TEXT_MARKERS) {
+                if (m[0] == c && matchesAt(frame, i, m, end)) {
+                    return m[0] != 't' || mentionsTempTable(frame);
                 }
-                return true;
             }
         }
         return false;
+    }
+
+    private static boolean matchesAt(ByteBuf frame, int at, byte[] marker, int end) {
+        if (at + marker.length > end) {
+            return false;
+        }
+        for (int j = 1; j < marker.length; j++) {
+            int c = frame.getByte(at + j);
+            if (c != marker[j] && (c | 0x20) != marker[j]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static boolean mentionsTempTable(ByteBuf frame) {

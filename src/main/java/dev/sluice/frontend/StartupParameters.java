@@ -134,7 +134,13 @@ public final class StartupParameters {
         return "'" + q + "'";
     }
 
+    /** Marks a value that is SQL text the client wrote (e.g. {@code "$user", public}), re-applied verbatim. */
+    public static final String RAW = "\u0000sql:";
+
     public static String set(String name, String value) {
+        if (value.startsWith(RAW)) {
+            return "SET " + name + " TO " + value.substring(RAW.length()) + ";";
+        }
         return "SET " + name + " TO " + literal(value) + ";";
     }
 

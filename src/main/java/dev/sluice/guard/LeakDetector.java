@@ -105,7 +105,10 @@ public final class LeakDetector {
                 prev = x;
             }
             // A pool opening its connections at once rises in one step; a leak keeps rising, step after step.
-            boolean suspect = idle >= minConnections && neverShrank && rises >= MIN_RISES;
+            // Once a suspect, a source stays one while it keeps at least minConnections idle: connections that
+            // Sluice itself closes (idle_transaction_timeout) must not clear the culprit's name.
+            boolean suspect = idle >= minConnections
+                    && ((neverShrank && rises >= MIN_RISES) || suspectSince.containsKey(src));
             if (suspect) {
                 long since = suspectSince.computeIfAbsent(src, k -> {
                     log.warn("leak suspect: {}: {} idle connections (+{} in {}s), last statement: {}", src, idle, growth,

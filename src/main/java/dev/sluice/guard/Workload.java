@@ -23,6 +23,8 @@ public final class Workload {
     private final CircuitBreaker breaker;
     private final LongAdder shedByBreaker = new LongAdder();
     private final AtomicInteger clients = new AtomicInteger();
+    private final AtomicInteger queued = new AtomicInteger();
+    private final LongAdder refusedMaxQueue = new LongAdder();
     /** Leased server connections per database; guarded by the pool manager's lock. */
     private final Map<String, Integer> inUseByDatabase = new HashMap<>();
     private int inUse;
@@ -99,6 +101,34 @@ public final class Workload {
 
     public void removeClient() {
         clients.decrementAndGet();
+    }
+
+    /** Counts a client starting to wait for a server; false (nothing counted) when max_queue is reached. */
+    public boolean tryQueue() {
+        int max = config.maxQueue();
+        while (true) {
+            int n = queued.get();
+            if (max > 0 && n >= max) {
+                refusedMaxQueue.increment();
+                return false;
+            }
+            if (queued.compareAndSet(n, n + 1)) {
+                return true;
+            }
+        }
+    }
+
+    public void dequeue() {
+        queued.decrementAndGet();
+    }
+
+    /** Clients of this workload waiting for a server connection now. */
+    public int queued() {
+        return queued.get();
+    }
+
+    public long refusedMaxQueue() {
+        return refusedMaxQueue.sum();
     }
 
     public void countQueueTimeout() {

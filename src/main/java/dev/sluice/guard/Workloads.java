@@ -32,8 +32,8 @@ public final class Workloads {
             }
         }
         if (def == null) {
-            def = new Workload(new WorkloadConfig(WorkloadConfig.DEFAULT, List.of(), 0, 0, 0, 0, null, null, null,
-                    null, "implicit"));
+            def = new Workload(new WorkloadConfig(WorkloadConfig.DEFAULT, List.of(), 0, 0, 0, 0, 0, null, null, null,
+                    null, null, "implicit"));
         }
         return new Workloads(List.copyOf(list), def);
     }

@@ -155,7 +155,8 @@ final class AlertRules {
                     appCulprit(w), values));
 
             ArrayDeque<long[]> h = refusals.computeIfAbsent(w.name(), k -> new ArrayDeque<>());
-            h.addLast(new long[] {now, w.refusedMaxClients(), w.refusedQueueTimeout(), w.shedByBreaker()});
+            h.addLast(new long[] {now, w.refusedMaxClients(), w.refusedQueueTimeout(), w.shedByBreaker(),
+                w.refusedMaxQueue()});
             while (h.size() > 1 && h.peekFirst()[0] < now - WINDOW_MILLIS) {
                 h.pollFirst();
             }
@@ -163,18 +164,21 @@ final class AlertRules {
             long maxClients = w.refusedMaxClients() - first[1];
             long queueTimeouts = w.refusedQueueTimeout() - first[2];
             long breaker = w.shedByBreaker() - first[3];
-            long refused = maxClients + queueTimeouts + breaker;
+            long maxQueue = w.refusedMaxQueue() - first[4];
+            long refused = maxClients + maxQueue + queueTimeouts + breaker;
             if (cfg.shedWarn() >= 0) {
                 Map<String, Number> v = new LinkedHashMap<>();
                 v.put("refused_last_minute", refused);
                 v.put("max_clients", maxClients);
+                v.put("max_queue", maxQueue);
                 v.put("queue_timeout", queueTimeouts);
                 v.put("breaker_open", breaker);
                 out.add(new Condition("SluiceWorkloadShedding", Severity.WARNING, labels,
                         atLeast(refused, Math.max(1, cfg.shedWarn())), Duration.ZERO,
                         "workload " + w.name() + " refused " + refused + " request(s) in the last minute: " + maxClients
                                 + " at max_clients" + (w.maxClients() > 0 ? " (" + w.maxClients() + ")" : "") + ", "
-                                + queueTimeouts + " queue timeouts, " + breaker + " shed by its circuit breaker",
+                                + maxQueue + " at max_queue, " + queueTimeouts + " queue timeouts, " + breaker
+                                + " shed by its circuit breaker",
                         appCulprit(w), v));
             }
             if (!w.breakerState().equals("none")) {

@@ -54,7 +54,7 @@ final class DashboardState {
 
         double tps = 0;
         double qps = 0;
-        if (lastAt != null && s.transactions() >= 0 && lastTransactions >= 0) {
+        if (lastAt != null && lastTransactions >= 0) {
             double secs = Math.max(0.001, Duration.between(lastAt, s.at()).toMillis() / 1000.0);
             tps = (s.transactions() - lastTransactions) / secs;
             qps = (s.queries() - lastQueries) / secs;
@@ -63,7 +63,7 @@ final class DashboardState {
         lastTransactions = s.transactions();
         lastQueries = s.queries();
         push(rateHistory, new double[] {s.at().toEpochMilli(), round(tps)});
-        out.put("rates", Map.of("tps", round(tps), "qps", round(qps), "counted", s.transactions() >= 0,
+        out.put("rates", Map.of("tps", round(tps), "qps", round(qps), "counted", true,
                 "history", List.copyOf(rateHistory)));
 
         List<Object> budgets = new ArrayList<>();
@@ -117,8 +117,8 @@ final class DashboardState {
             m.put("reserve", w.reserve());
             m.put("queued", w.queued());
             m.put("breaker", w.breakerState());
-            m.put("refused", Map.of("max_clients", w.refusedMaxClients(), "queue_timeout", w.refusedQueueTimeout(),
-                    "breaker_open", w.shedByBreaker()));
+            m.put("refused", Map.of("max_clients", w.refusedMaxClients(), "max_queue", w.refusedMaxQueue(),
+                    "queue_timeout", w.refusedQueueTimeout(), "breaker_open", w.shedByBreaker()));
             m.put("heldByApp", w.heldByApp());
             workloads.add(m);
         }

@@ -47,10 +47,11 @@ public final class Observability implements AutoCloseable {
      */
     public Observability(ProxyView view, IntSupplier proxyPort) {
         this.view = view;
-        this.listen = view.config().settings().statsListen();
-        AlertsConfig cfg = view.config().alerts();
+        // stats_listen and [alerts] are read once, at start (RELOAD does not rebind or re-tune them)
+        this.listen = view.pools().config().settings().statsListen();
+        AlertsConfig cfg = view.pools().config().alerts();
         this.traffic = listen == null ? null : new TrafficMetrics(registry);
-        this.probe = new PostgresProbe(view.config(), PROBE_INTERVAL, PROBE_TIMEOUT);
+        this.probe = new PostgresProbe(() -> view.pools().config(), PROBE_INTERVAL, PROBE_TIMEOUT);
         this.alerts = new AlertEngine(cfg);
         this.snapshotter = new Snapshotter(view, traffic, probe);
         this.dashboard = new DashboardState(cfg);
@@ -114,8 +115,11 @@ public final class Observability implements AutoCloseable {
         }
     }
 
-    /** Ready when every PostgreSQL server of [databases] answered the latest probe. */
+    /** Ready when every PostgreSQL server of [databases] answered the latest probe, and not shutting down. */
     private StatsHttpServer.Readiness readiness() {
+        if (view.shuttingDown().getAsBoolean()) {
+            return new StatsHttpServer.Readiness(false, "not ready: shutting down\n");
+        }
         if (!probe.complete()) {
             return new StatsHttpServer.Readiness(false, "not ready: PostgreSQL not probed yet\n");
         }

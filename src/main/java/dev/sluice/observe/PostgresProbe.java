@@ -23,6 +23,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,18 +60,26 @@ public final class PostgresProbe implements AutoCloseable {
 
     private record Target(String server, SocketAddress address, List<String> databases) {}
 
-    private final List<Target> targets;
+    private final Supplier<SluiceConfig> config;
     private final Duration timeout;
     private final Duration interval;
+    private volatile List<Target> targets;
     private final Map<String, Result> results = new ConcurrentHashMap<>();
     /** Servers that answered an SSLRequest with 'S': probe them by connecting only, see the class comment. */
     private final Set<String> speaksSsl = ConcurrentHashMap.newKeySet();
     private final Map<String, Boolean> lastLogged = new ConcurrentHashMap<>();
     private ScheduledExecutorService executor;
 
-    public PostgresProbe(SluiceConfig config, Duration interval, Duration timeout) {
+    /** @param config read at every round, so servers added or removed by RELOAD are followed */
+    public PostgresProbe(Supplier<SluiceConfig> config, Duration interval, Duration timeout) {
+        this.config = config;
         this.interval = interval;
         this.timeout = timeout;
+        this.targets = targets(config.get());
+    }
+
+    /** The distinct servers of [databases], each with the database names routed to it. */
+    private static List<Target> targets(SluiceConfig config) {
         Map<String, Target> byServer = new LinkedHashMap<>();
         for (DatabaseConfig db : config.databases().values()) {
             String host = db.host() == null ? "127.0.0.1" : db.host();
@@ -86,12 +95,12 @@ public final class PostgresProbe implements AutoCloseable {
             Target t = byServer.computeIfAbsent(server, s -> new Target(s, address, new ArrayList<>()));
             t.databases().add(db.name());
         }
-        this.targets = List.copyOf(byServer.values());
+        return List.copyOf(byServer.values());
     }
 
     /** Probes now, then every interval. */
     public synchronized void start() {
-        if (executor != null || targets.isEmpty()) {
+        if (executor != null) {
             return;
         }
         executor = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -116,7 +125,7 @@ public final class PostgresProbe implements AutoCloseable {
 
     /** True once every server has been probed at least once. */
     public boolean complete() {
-        return results.size() >= targets.size();
+        return targets.stream().allMatch(t -> results.containsKey(t.server()));
     }
 
     public int targetCount() {
@@ -125,7 +134,10 @@ public final class PostgresProbe implements AutoCloseable {
 
     /** Probes every server once, on the calling thread; returns the results. */
     public List<Result> probeAll() {
-        for (Target t : targets) {
+        List<Target> now = targets(config.get());
+        targets = now;
+        results.keySet().retainAll(now.stream().map(Target::server).toList());
+        for (Target t : now) {
             Result r = probe(t);
             results.put(t.server(), r);
             Boolean before = lastLogged.put(t.server(), r.reachable());

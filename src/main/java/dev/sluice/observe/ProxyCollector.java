@@ -109,6 +109,25 @@ final class ProxyCollector implements MultiCollector {
             poolOldest.add(p.oldestWaitNanos() / 1e9, db, user);
         }
 
+        // traffic: the pools' own SHOW STATS counters (latency histograms are in TrafficMetrics)
+        Family tx = counter(out, "sluice_transactions", "Transactions completed through Sluice (ReadyForQuery back to "
+                + "idle), by pool", "database", "user");
+        Family queries = counter(out, "sluice_queries", "Queries completed through Sluice (one per ReadyForQuery), by "
+                + "pool", "database", "user");
+        Family received = counter(out, "sluice_received_bytes", "Bytes received from clients after login, by pool",
+                "database", "user");
+        Family sent = counter(out, "sluice_sent_bytes", "Bytes of server replies sent to clients, by pool", "database",
+                "user");
+        Family waited = counter(out, "sluice_pool_wait_seconds", "Total time clients of the pool waited for a server "
+                + "connection", "database", "user");
+        s.traffic().forEach((key, t) -> {
+            tx.add(t.xactCount(), key.database(), key.user());
+            queries.add(t.queryCount(), key.database(), key.user());
+            received.add(t.received(), key.database(), key.user());
+            sent.add(t.sent(), key.database(), key.user());
+            waited.add(t.waitTimeUs() / 1e6, key.database(), key.user());
+        });
+
         // the database budget
         Family budget = gauge(out, "sluice_budget_connections", "The limit on Sluice's server connections: the budget "
                 + "read from PostgreSQL (source=auto, per server), else max_db_connections or the sum of pool sizes "
@@ -163,7 +182,8 @@ final class ProxyCollector implements MultiCollector {
         Family wQueue = gauge(out, "sluice_workload_queue_length", "Clients of the workload waiting for a server",
                 "workload");
         Family wShed = counter(out, "sluice_workload_shed", "Requests of the workload refused, by reason: "
-                + "max_clients (login refused), queue_timeout (waited too long), breaker_open (shed at once)",
+                + "max_clients (login refused), max_queue (too many waiting), queue_timeout (waited too long), "
+                + "breaker_open (shed at once)",
                 "workload", "reason");
         Family wBreaker = gauge(out, "sluice_workload_breaker_state", "1 for the circuit breaker's current state "
                 + "(closed, open, half_open), 0 for the others; workloads without a breaker have none", "workload",
@@ -176,6 +196,7 @@ final class ProxyCollector implements MultiCollector {
             wReserve.add(w.reserve(), w.name());
             wQueue.add(w.queued(), w.name());
             wShed.add(w.refusedMaxClients(), w.name(), "max_clients");
+            wShed.add(w.refusedMaxQueue(), w.name(), "max_queue");
             wShed.add(w.refusedQueueTimeout(), w.name(), "queue_timeout");
             wShed.add(w.shedByBreaker(), w.name(), "breaker_open");
             if (!w.breakerState().equals("none")) {

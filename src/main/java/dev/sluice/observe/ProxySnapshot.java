@@ -4,6 +4,8 @@ import dev.sluice.guard.BypassGroup;
 import dev.sluice.guard.LeakDetector;
 import dev.sluice.guard.ServerCapacity;
 import dev.sluice.pool.PoolCounts;
+import dev.sluice.pool.PoolKey;
+import dev.sluice.pool.PoolStats;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -14,15 +16,17 @@ import java.util.Map;
  *
  * @param clients      client connections by (database, user, workload, state)
  * @param topHolders   the clients holding a server connection longest, longest first (at most 10)
- * @param transactions transactions completed since start (-1 when traffic is not counted)
+ * @param traffic      each pool's running totals (SHOW STATS): transactions, queries, bytes, times
+ * @param recentAuthFailures failed client logins of the last minute (empty when stats_listen is off)
  */
-public record ProxySnapshot(Instant at, List<PoolCounts> pools, List<Budget> budgets, List<WorkloadView> workloads,
-        List<ClientGroup> clients, List<Holder> topHolders, List<LeakDetector.Suspect> suspects,
-        List<PostgresProbe.Result> probes, int clientCount, int maxClientConn, long transactions, long queries,
+public record ProxySnapshot(Instant at, List<PoolCounts> pools, Map<PoolKey, PoolStats.Totals> traffic,
+        List<Budget> budgets, List<WorkloadView> workloads, List<ClientGroup> clients, List<Holder> topHolders,
+        List<LeakDetector.Suspect> suspects, List<PostgresProbe.Result> probes, int clientCount, int maxClientConn,
         List<TrafficMetrics.AuthFailure> recentAuthFailures) {
 
     public ProxySnapshot {
         pools = List.copyOf(pools);
+        traffic = Map.copyOf(traffic);
         budgets = List.copyOf(budgets);
         workloads = List.copyOf(workloads);
         clients = List.copyOf(clients);
@@ -81,23 +85,33 @@ public record ProxySnapshot(Instant at, List<PoolCounts> pools, List<Budget> bud
      * One workload: its limits, what it holds and waits for, its breaker and refusal counters.
      *
      * @param maxClients 0 = no limit; likewise max
-     * @param queued     clients of the workload waiting for a server now
+     * @param queued     clients of the workload waiting for a server now (the guard's own count, as max_queue)
      * @param clientsByApp client connections by application_name (largest first, at most 5)
      * @param heldByApp  leased servers by application_name (largest first, at most 5)
      */
     public record WorkloadView(String name, int clients, int maxClients, int leased, int max, int reserve, int queued,
-            String breakerState, long refusedMaxClients, long refusedQueueTimeout, long shedByBreaker,
-            Map<String, Integer> clientsByApp, Map<String, Integer> heldByApp) {
+            String breakerState, long refusedMaxClients, long refusedMaxQueue, long refusedQueueTimeout,
+            long shedByBreaker, Map<String, Integer> clientsByApp, Map<String, Integer> heldByApp) {
 
         public WorkloadView {
             clientsByApp = ordered(clientsByApp);
             heldByApp = ordered(heldByApp);
         }
 
-        /** Every refusal so far: max_clients, queue timeouts, breaker sheds. */
+        /** Every refusal so far: max_clients, max_queue, queue timeouts, breaker sheds. */
         public long refused() {
-            return refusedMaxClients + refusedQueueTimeout + shedByBreaker;
+            return refusedMaxClients + refusedMaxQueue + refusedQueueTimeout + shedByBreaker;
         }
+    }
+
+    /** Transactions completed through every pool since start. */
+    public long transactions() {
+        return traffic.values().stream().mapToLong(PoolStats.Totals::xactCount).sum();
+    }
+
+    /** Queries completed through every pool since start. */
+    public long queries() {
+        return traffic.values().stream().mapToLong(PoolStats.Totals::queryCount).sum();
     }
 
     /** A read-only copy that keeps the order (largest first, as the snapshotter sorts them). */

@@ -42,7 +42,6 @@ final class Snapshotter {
 
         // clients: by (database, user, workload, state); per workload; per server; the longest holders
         Map<ProxySnapshot.ClientGroup, int[]> groups = new LinkedHashMap<>();
-        Map<String, int[]> queuedByWorkload = new HashMap<>();
         Map<String, Map<String, Integer>> clientsByWorkloadApp = new HashMap<>();
         Map<String, Map<String, Integer>> heldByWorkloadApp = new HashMap<>();
         Map<String, Map<String, Integer>> heldByServerApp = new HashMap<>();
@@ -66,9 +65,6 @@ final class Snapshotter {
                 continue;
             }
             clientsByWorkloadApp.computeIfAbsent(wl, k -> new HashMap<>()).merge(app, 1, Integer::sum);
-            if (state.equals("waiting")) {
-                queuedByWorkload.computeIfAbsent(wl, k -> new int[1])[0]++;
-            }
             var pool = c.pool();
             if (state.equals("active") && pool != null) {
                 heldByWorkloadApp.computeIfAbsent(wl, k -> new HashMap<>()).merge(app, 1, Integer::sum);
@@ -99,21 +95,23 @@ final class Snapshotter {
         List<ProxySnapshot.WorkloadView> workloads = new ArrayList<>();
         for (Workload w : view.pools().workloads().all()) {
             var cfg = w.config();
-            int[] queued = queuedByWorkload.get(w.name());
             workloads.add(new ProxySnapshot.WorkloadView(w.name(), w.clients(), cfg.maxClients(),
-                    leasedByWorkload.getOrDefault(w.name(), 0), cfg.max(), cfg.reserve(), queued == null ? 0 : queued[0],
-                    w.breakerState(), w.refusedMaxClients(), w.refusedQueueTimeout(), w.shedByBreaker(),
+                    leasedByWorkload.getOrDefault(w.name(), 0), cfg.max(), cfg.reserve(), w.queued(),
+                    w.breakerState(), w.refusedMaxClients(), w.refusedMaxQueue(), w.refusedQueueTimeout(),
+                    w.shedByBreaker(),
                     top(clientsByWorkloadApp.get(w.name())), top(heldByWorkloadApp.get(w.name()))));
         }
 
         List<ProxySnapshot.Budget> budgets = budgets(pools, heldByServerApp, heldByDatabaseApp);
-        long tx = traffic == null ? -1 : traffic.totalTransactions();
-        long q = traffic == null ? -1 : traffic.totalQueries();
+        Map<dev.sluice.pool.PoolKey, dev.sluice.pool.PoolStats.Totals> totals = new HashMap<>();
+        for (var p : view.pools().pools()) {
+            totals.put(p.key(), p.stats().totals());
+        }
         var authFailures = traffic == null ? List.<TrafficMetrics.AuthFailure>of()
                 : traffic.authFailuresSince(System.currentTimeMillis() - 60_000);
-        return new ProxySnapshot(at, pools, budgets, workloads, clientGroups, holders, view.leakDetector().suspects(),
-                probe == null ? List.of() : probe.results(), clientCount, view.config().settings().maxClientConn(),
-                tx, q, authFailures);
+        return new ProxySnapshot(at, pools, totals, budgets, workloads, clientGroups, holders,
+                view.leakDetector().suspects(), probe == null ? List.of() : probe.results(), clientCount,
+                view.pools().config().settings().maxClientConn(), authFailures);
     }
 
     /** One budget per monitored server (auto), then one per database of the other pools. */

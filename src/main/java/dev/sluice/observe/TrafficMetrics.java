@@ -2,7 +2,6 @@ package dev.sluice.observe;
 
 import dev.sluice.guard.Workload;
 import dev.sluice.pool.Pool;
-import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Histogram;
@@ -13,14 +12,13 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.LongAdder;
 
-// What clients do through Sluice, counted as it happens: transactions, queries, bytes, waits, failed logins.
+// Latency distributions and failed logins, observed as they happen (the counts are the pools' own).
 /**
  * Fed by {@link ClientMetrics} from every event loop. Label children are looked up once per (pool,
- * workload) and cached by the caller, so the hot path is a few LongAdder/DoubleAdder additions per
- * transaction. Histograms are classic (fixed buckets) so the text format carries them and alert rules
- * can use histogram_quantile.
+ * workload) and cached by the caller, so the hot path is a few adder increments per transaction.
+ * Histograms are classic (fixed buckets) so the text format carries them and alert rules can use
+ * histogram_quantile; their _count is also the number of transactions (queries, waits) per workload.
  */
 public final class TrafficMetrics {
 
@@ -36,54 +34,28 @@ public final class TrafficMetrics {
     /** One client's login that failed authentication. */
     public record AuthFailure(long atMillis, String user, String database, String address) {}
 
-    /** The label children of one (database, user, workload), cached by each client session. */
+    /** The label children of one (database, workload), cached by each client session. */
     static final class Series {
-        final CounterDataPoint transactions;
-        final CounterDataPoint queries;
-        final CounterDataPoint received;
-        final CounterDataPoint sent;
         final DistributionDataPoint transactionSeconds;
         final DistributionDataPoint querySeconds;
 
-        private Series(TrafficMetrics m, String database, String user, String workload) {
-            transactions = m.transactions.labelValues(database, user, workload);
-            queries = m.queries.labelValues(database, user, workload);
-            received = m.receivedBytes.labelValues(database, user, workload);
-            sent = m.sentBytes.labelValues(database, user, workload);
+        private Series(TrafficMetrics m, String database, String workload) {
             transactionSeconds = m.transactionDuration.labelValues(database, workload);
             querySeconds = m.queryDuration.labelValues(database, workload);
         }
     }
 
-    private record SeriesKey(String database, String user, String workload) {}
+    private record SeriesKey(String database, String workload) {}
 
-    private final Counter transactions;
-    private final Counter queries;
-    private final Counter receivedBytes;
-    private final Counter sentBytes;
     private final Histogram transactionDuration;
     private final Histogram queryDuration;
     private final Histogram waitDuration;
     private final Counter authFailures;
     private final ConcurrentHashMap<SeriesKey, Series> series = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, DistributionDataPoint> waits = new ConcurrentHashMap<>();
-    private final LongAdder totalTransactions = new LongAdder();
-    private final LongAdder totalQueries = new LongAdder();
     private final ArrayDeque<AuthFailure> recentAuthFailures = new ArrayDeque<>();
 
     public TrafficMetrics(PrometheusRegistry registry) {
-        transactions = Counter.builder().name("sluice_transactions_total")
-                .help("Transactions completed through Sluice (ReadyForQuery back to idle)")
-                .labelNames("database", "user", "workload").withoutExemplars().register(registry);
-        queries = Counter.builder().name("sluice_queries_total")
-                .help("Queries completed through Sluice (one per ReadyForQuery)")
-                .labelNames("database", "user", "workload").withoutExemplars().register(registry);
-        receivedBytes = Counter.builder().name("sluice_received_bytes_total")
-                .help("Bytes received from clients (protocol messages after login)")
-                .labelNames("database", "user", "workload").withoutExemplars().register(registry);
-        sentBytes = Counter.builder().name("sluice_sent_bytes_total")
-                .help("Bytes of server replies sent to clients")
-                .labelNames("database", "user", "workload").withoutExemplars().register(registry);
         transactionDuration = Histogram.builder().name("sluice_transaction_duration_seconds")
                 .help("Time from a transaction's first query to its end (ReadyForQuery idle)")
                 .labelNames("database", "workload").classicOnly().classicUpperBounds(DURATION_BUCKETS)
@@ -104,23 +76,12 @@ public final class TrafficMetrics {
 
     Series series(Pool pool, Workload workload) {
         String database = pool == null ? "" : pool.key().database();
-        String user = pool == null ? "" : pool.key().user();
         String wl = workload == null ? "" : workload.name();
-        return series.computeIfAbsent(new SeriesKey(database, user, wl), k -> new Series(this, k.database(),
-                k.user(), k.workload()));
+        return series.computeIfAbsent(new SeriesKey(database, wl), k -> new Series(this, k.database(), k.workload()));
     }
 
     DistributionDataPoint waitSeries(Workload workload) {
         return waits.computeIfAbsent(workload == null ? "" : workload.name(), waitDuration::labelValues);
-    }
-
-    void counted(long transactionsDone, long queriesDone) {
-        if (transactionsDone > 0) {
-            totalTransactions.add(transactionsDone);
-        }
-        if (queriesDone > 0) {
-            totalQueries.add(queriesDone);
-        }
     }
 
     void authFailed(String user, String database, SocketAddress address) {
@@ -148,14 +109,5 @@ public final class TrafficMetrics {
             }
         }
         return out;
-    }
-
-    /** Transactions completed since start (all labels), for rates on the dashboard. */
-    public long totalTransactions() {
-        return totalTransactions.sum();
-    }
-
-    public long totalQueries() {
-        return totalQueries.sum();
     }
 }

@@ -12,6 +12,7 @@ public enum DisconnectReason {
     CLIENT_IDLE_TIMEOUT("client_idle_timeout"),
     IDLE_TRANSACTION_TIMEOUT("idle_transaction_timeout"),
     QUERY_TIMEOUT("query_timeout"),
+    TRANSACTION_TIMEOUT("transaction_timeout"),
     PROTOCOL_ERROR("protocol_error"),
     AUTH_FAILED("auth_failed"),
     NO_SUCH_USER("no_such_user"),
@@ -23,8 +24,12 @@ public enum DisconnectReason {
     SERVER_LOST("server_lost"),
     STARTUP_PARAMETER_REJECTED("startup_parameter_rejected"),
     SHUTDOWN("shutdown"),
+    DATABASE_DISABLED("database_disabled"),
+    ADMIN_ACCESS_DENIED("admin_access_denied"),
+    ADMIN_KILL("admin_kill"),
     // server side
     SERVER_IDLE_TIMEOUT("server_idle_timeout"),
+    SERVER_CHECK_FAILED("server_check_failed"),
     SERVER_LIFETIME("server_lifetime"),
     EVICTED("evicted_for_other_pool"),
     BUDGET_SHRANK("budget_shrank"),
@@ -33,7 +38,11 @@ public enum DisconnectReason {
     CLIENT_LEFT_MID_QUERY("client_left_mid_query"),
     CLEANUP_FAILED("cleanup_failed"),
     CONNECT_FAILED("connect_failed"),
-    POOL_SHUTDOWN("pool_shutdown");
+    POOL_SHUTDOWN("pool_shutdown"),
+    ADMIN_PAUSE("admin_pause"),
+    ADMIN_RECONNECT("admin_reconnect"),
+    POOL_SIZE_REDUCED("pool_size_reduced"),
+    DATABASE_CHANGED("database_changed");
 
     private final String code;
 

@@ -3,6 +3,7 @@ package dev.sluice.pool;
 import dev.sluice.backend.ServerConnection;
 import dev.sluice.backend.ServerLogin;
 import dev.sluice.backend.ServerLoginException;
+import dev.sluice.config.DatabaseConfig;
 import dev.sluice.config.PoolMode;
 import dev.sluice.guard.Workload;
 import dev.sluice.protocol.ErrorResponse;
@@ -34,7 +35,11 @@ public final class Pool {
 
     private final PoolManager manager;
     private final PoolKey key;
-    private final PoolSettings settings;
+    /** Replaced (under the manager's lock) when RELOAD or SET changes pool sizes or timeouts. */
+    private volatile PoolSettings settings;
+    /** The [databases] entry servers are opened with; replaced on RELOAD, kept when the entry was removed. */
+    private volatile DatabaseConfig database;
+    private final PoolStats stats = new PoolStats();
     private final ArrayDeque<ServerConnection> idle = new ArrayDeque<>();
     /** Leased servers and the workload of the client holding each. */
     private final Map<ServerConnection, Workload> active = new HashMap<>();
@@ -51,10 +56,11 @@ public final class Pool {
     /** Same as serverKey when the database's max_db_connections is auto (budget read from the server), else null. */
     private String budgetServer;
 
-    Pool(PoolManager manager, PoolKey key, PoolSettings settings) {
+    Pool(PoolManager manager, PoolKey key, PoolSettings settings, DatabaseConfig database) {
         this.manager = manager;
         this.key = key;
         this.settings = settings;
+        this.database = database;
     }
 
     public PoolKey key() {
@@ -80,6 +86,21 @@ public final class Pool {
 
     public PoolMode mode() {
         return settings.mode();
+    }
+
+    /** Counters for SHOW STATS; clients add to them at the end of each transaction. */
+    public PoolStats stats() {
+        return stats;
+    }
+
+    public DatabaseConfig database() {
+        return database;
+    }
+
+    /** New limits from RELOAD or SET; leases already granted are not affected. */
+    void update(PoolSettings newSettings, DatabaseConfig newDatabase) {
+        settings = newSettings;
+        database = newDatabase;
     }
 
     /** The server's parameters as the first server connection reported them: what clients see at login. */
@@ -153,7 +174,7 @@ public final class Pool {
      * Returns null when queued; the waiter is then called back on its own event loop.
      */
     ServerConnection acquire(ServerWaiter w) {
-        if (!idle.isEmpty() && manager.admissible(w.workload(), this)) {
+        if (!idle.isEmpty() && !manager.isPaused(this) && manager.admissible(w.workload(), this)) {
             ServerConnection s = takeIdle(w.eventLoop());
             lease(s, w.workload());
             return s;
@@ -226,6 +247,9 @@ public final class Pool {
 
     /** Idle servers go to waiters that became admissible (a workload released, a reserve was met). */
     void serveWaiters() {
+        if (manager.isPaused(this)) {
+            return;
+        }
         while (!idle.isEmpty() && !waiters.isEmpty()) {
             Waiter w = bestAdmissibleWaiter();
             if (w == null) {
@@ -287,6 +311,12 @@ public final class Pool {
             s.close(DisconnectReason.POOL_SHUTDOWN);
             return;
         }
+        if (s.closeNeeded() || manager.isPaused(this)) {
+            // RECONNECT, a changed [databases] entry, or PAUSE: this server is not to be used again.
+            s.close(s.closeNeeded() ? DisconnectReason.ADMIN_RECONNECT : DisconnectReason.ADMIN_PAUSE);
+            manager.serverGone(this);
+            return;
+        }
         // server_lifetime = 0 means "use once" (PgBouncer), so >= and not >.
         if (System.nanoTime() - s.createdNanos() >= settings.serverLifetimeNanos()) {
             s.close(DisconnectReason.SERVER_LIFETIME);
@@ -338,6 +368,10 @@ public final class Pool {
         if (welcomeParameters == null) {
             welcomeParameters = Collections.unmodifiableMap(new HashMap<>(s.parameters()));
         }
+        if (manager.isPaused(this)) {
+            s.close(DisconnectReason.ADMIN_PAUSE); // opened before PAUSE; PAUSE waits for it to go
+            return;
+        }
         handOut(s);
     }
 
@@ -385,6 +419,34 @@ public final class Pool {
                 s.close(reason);
             }
         }
+        // After RELOAD/SET lowered pool_size: the surplus goes as it becomes idle, coldest first.
+        int limit = settings.poolSize() + settings.reservePoolSize();
+        while (serverCount() > limit && !idle.isEmpty()) {
+            idle.pollLast().close(DisconnectReason.POOL_SIZE_REDUCED);
+        }
+    }
+
+    // ---- admin console (called by the manager, under its lock) ----
+
+    /** Closes every idle server now (PAUSE, RECONNECT). */
+    void closeIdle(DisconnectReason reason) {
+        ServerConnection s;
+        while ((s = idle.pollFirst()) != null) {
+            s.close(reason);
+        }
+    }
+
+    /** Marks every server to be closed instead of reused; idle ones go now, leased ones when released. */
+    void closeWhenReleased(DisconnectReason idleReason) {
+        for (ServerConnection s : active.keySet()) {
+            s.markCloseNeeded();
+        }
+        closeIdle(idleReason);
+    }
+
+    PoolSnapshot snapshot(long now) {
+        return new PoolSnapshot(this, key, settings, new ArrayList<>(idle), new ArrayList<>(active.keySet()),
+                connecting, waiters.size(), oldestWaitNanos(now), manager.isPaused(this));
     }
 
     /** Removes the coldest idle server for eviction; it keeps its slot until {@link #evictionDone()}. */

@@ -18,9 +18,13 @@ import io.netty.channel.unix.DomainSocketAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,6 +46,10 @@ public final class PoolManager {
     /** Some workload has a max or a reserve: leases must pass admission, and releases re-check waiters. */
     private final boolean workloadLimits;
     private boolean shutDown;
+    // admin console state (PAUSE, DISABLE); paused is read under the lock, disabled by logins without it
+    private boolean pausedAll;
+    private final Set<String> pausedDatabases = new HashSet<>();
+    private final Set<String> disabledDatabases = ConcurrentHashMap.newKeySet();
 
     public PoolManager(SluiceConfig config, EventLoopGroup group, Class<? extends Channel> tcpChannel,
                        Class<? extends Channel> unixChannel) {
@@ -71,16 +79,20 @@ public final class PoolManager {
         PoolKey key = new PoolKey(db.name().equals("*") ? db.dbname() : db.name(), serverUser);
         synchronized (lock) {
             return pools.computeIfAbsent(key, k -> {
-                Pool p = new Pool(this, k, settingsFor(db, serverUser));
-                String host = db.host() == null ? "127.0.0.1" : db.host();
-                p.setServer((host.contains(":") ? "[" + host + "]" : host) + ":" + db.port(),
-                        db.effectiveMaxDbConnectionsAuto(config.settings()));
+                Pool p = new Pool(this, k, settingsFor(config, db, serverUser), db);
+                placeOnServer(p, db, config.settings());
                 return p;
             });
         }
     }
 
-    private PoolSettings settingsFor(DatabaseConfig db, String user) {
+    private static void placeOnServer(Pool p, DatabaseConfig db, Settings s) {
+        String host = db.host() == null ? "127.0.0.1" : db.host();
+        p.setServer((host.contains(":") ? "[" + host + "]" : host) + ":" + db.port(),
+                db.effectiveMaxDbConnectionsAuto(s));
+    }
+
+    private static PoolSettings settingsFor(SluiceConfig config, DatabaseConfig db, String user) {
         Settings s = config.settings();
         UserConfig u = config.users().get(user);
         PoolMode mode = s.poolMode();
@@ -260,7 +272,7 @@ public final class PoolManager {
 
     /** Opens connections for the pool's uncovered waiters while its own and the shared limits allow. */
     void openForWaiters(Pool pool) {
-        while (!shutDown && pool.hasWaitersNotCovered() && canOpen(pool, System.nanoTime())) {
+        while (!shutDown && !isPaused(pool) && pool.hasWaitersNotCovered() && canOpen(pool, System.nanoTime())) {
             // Open on the loop of the waiter this connection will most likely serve, so both share a thread.
             EventLoop loop = pool.uncoveredWaiterLoop();
             open(pool, loop != null ? loop : group.next());
@@ -458,14 +470,17 @@ public final class PoolManager {
     }
 
     private void onServerClosed(ServerConnection s) {
+        Pool pool = (Pool) s.poolTag();
+        pool.stats().serverClosed(System.nanoTime() - s.createdNanos());
         synchronized (lock) {
-            ((Pool) s.poolTag()).closed(s);
+            pool.closed(s);
         }
     }
 
     ServerLogin loginFor(Pool pool) {
         SluiceConfig cfg = config;
-        DatabaseConfig db = cfg.database(pool.key().database()).orElseThrow();
+        // A [databases] entry removed by RELOAD keeps serving the clients already connected to it.
+        DatabaseConfig db = pool.database();
         String user = pool.key().user();
         StoredSecret secret = null;
         if (db.user() != null && db.password() != null) {
@@ -527,7 +542,7 @@ public final class PoolManager {
                     if (p.waitingCount() > 0) {
                         openForWaiters(p);
                     }
-                    while (p.serverCount() < p.settings().minPoolSize() && canOpen(p, now)) {
+                    while (!isPaused(p) && p.serverCount() < p.settings().minPoolSize() && canOpen(p, now)) {
                         open(p, group.next());
                     }
                 }
@@ -551,5 +566,156 @@ public final class PoolManager {
 
     boolean isShutDown() {
         return shutDown;
+    }
+
+    // ---- reload ----
+
+    /**
+     * Switches to a new configuration (RELOAD, SIGHUP, SET): every pool takes its new limits and timeouts at
+     * once; a pool whose [databases] entry now points elsewhere closes its servers as they are released;
+     * waiting clients are served if the new limits allow. Clients and leases are untouched. A pool whose
+     * entry was removed keeps its last settings for the clients still connected.
+     */
+    public void applyConfig(SluiceConfig next) {
+        synchronized (lock) {
+            config = next;
+            for (Pool p : pools.values()) {
+                DatabaseConfig db = next.database(p.key().database()).orElse(null);
+                if (db == null) {
+                    continue;
+                }
+                if (!sameTarget(p.database(), db)) {
+                    log.info("{}: [databases] entry changed; its server connections are replaced as they are released", p);
+                    p.closeWhenReleased(DisconnectReason.DATABASE_CHANGED);
+                }
+                p.update(settingsFor(next, db, p.key().user()), db);
+                placeOnServer(p, db, next.settings());
+            }
+            for (Pool p : pools.values()) {
+                if (p.waitingCount() > 0) {
+                    p.serveWaiters();
+                    openForWaiters(p);
+                }
+            }
+        }
+    }
+
+    /** True when servers opened for {@code a} would be the same as for {@code b} (pool sizes aside). */
+    private static boolean sameTarget(DatabaseConfig a, DatabaseConfig b) {
+        return Objects.equals(a.host(), b.host()) && a.port() == b.port() && Objects.equals(a.dbname(), b.dbname())
+                && Objects.equals(a.user(), b.user()) && Objects.equals(a.password(), b.password())
+                && a.startupParameters().equals(b.startupParameters());
+    }
+
+    // ---- admin console: PAUSE, RESUME, DISABLE, ENABLE, RECONNECT, KILL ----
+
+    /** Every pool, copied under the lock: what SHOW POOLS, SERVERS and STATS read. */
+    public List<PoolSnapshot> snapshot() {
+        long now = System.nanoTime();
+        synchronized (lock) {
+            List<PoolSnapshot> out = new ArrayList<>(pools.size());
+            for (Pool p : pools.values()) {
+                out.add(p.snapshot(now));
+            }
+            return out;
+        }
+    }
+
+    boolean isPaused(Pool pool) {
+        return pausedAll || pausedDatabases.contains(pool.key().database());
+    }
+
+    /**
+     * PAUSE: no more leases for {@code database} (null: every database); idle servers close now, leased ones
+     * when released. Waiting and new clients wait until RESUME. Returns at once; see {@link #serverCount}.
+     */
+    public void pause(String database) {
+        synchronized (lock) {
+            if (database == null) {
+                pausedAll = true;
+            } else {
+                pausedDatabases.add(database);
+            }
+            for (Pool p : pools.values()) {
+                if (matches(p, database)) {
+                    p.closeIdle(DisconnectReason.ADMIN_PAUSE);
+                }
+            }
+        }
+    }
+
+    /** RESUME: leases flow again; returns false when nothing was paused for {@code database}. */
+    public boolean resume(String database) {
+        synchronized (lock) {
+            boolean was;
+            if (database == null) {
+                was = pausedAll || !pausedDatabases.isEmpty();
+                pausedAll = false;
+                pausedDatabases.clear();
+            } else {
+                was = pausedDatabases.remove(database);
+            }
+            for (Pool p : pools.values()) {
+                if (p.waitingCount() > 0) {
+                    p.serveWaiters();
+                    openForWaiters(p);
+                }
+            }
+            return was;
+        }
+    }
+
+    public boolean isPausedAll() {
+        synchronized (lock) {
+            return pausedAll;
+        }
+    }
+
+    public boolean isPaused(String database) {
+        synchronized (lock) {
+            return pausedAll || pausedDatabases.contains(database);
+        }
+    }
+
+    /** Server connections of {@code database} (null: all) that exist or are being opened or closed. */
+    public int serverCount(String database) {
+        synchronized (lock) {
+            int n = 0;
+            for (Pool p : pools.values()) {
+                if (matches(p, database)) {
+                    n += p.serverCount();
+                }
+            }
+            return n;
+        }
+    }
+
+    /** DISABLE: new logins to {@code database} are refused; connected clients carry on. */
+    public void disable(String database) {
+        disabledDatabases.add(database);
+    }
+
+    public void enable(String database) {
+        disabledDatabases.remove(database);
+    }
+
+    /** Read by every login, without the lock. */
+    public boolean isDisabled(String database) {
+        return !disabledDatabases.isEmpty() && disabledDatabases.contains(database);
+    }
+
+    /** RECONNECT: every server of {@code database} (null: all) is closed instead of reused once released. */
+    public void reconnect(String database) {
+        synchronized (lock) {
+            for (Pool p : pools.values()) {
+                if (matches(p, database)) {
+                    p.closeWhenReleased(DisconnectReason.ADMIN_RECONNECT);
+                }
+            }
+        }
+    }
+
+    private static boolean matches(Pool p, String database) {
+        return database == null || p.key().database().equals(database);
     }
 }

@@ -20,4 +20,10 @@ public final class SqlState {
     public static final String IDLE_IN_TRANSACTION_SESSION_TIMEOUT = "25P03";
     public static final String IDLE_SESSION_TIMEOUT = "57P05";
     public static final String INTERNAL_ERROR = "XX000";
+    // admin console
+    public static final String SYNTAX_ERROR = "42601";
+    public static final String INSUFFICIENT_PRIVILEGE = "42501";
+    public static final String UNDEFINED_OBJECT = "42704";
+    public static final String INVALID_PARAMETER_VALUE = "22023";
+    public static final String OBJECT_NOT_IN_PREREQUISITE_STATE = "55000";
 }

@@ -215,7 +215,8 @@ class ConfigLoaderTest {
                 d.ignoreStartupParameters(), d.maxClientMessageSize(), d.maxStartupPacketSize(),
                 d.maxServerMessageSize(), d.maxPreparedStatements(), d.leakIdleAge(), d.leakMinConnections(),
                 d.leakWindow(), d.maxDbConnectionsAuto(), d.budgetHeadroom(), d.budgetCheckInterval(),
-                d.budgetUser(), d.budgetPassword(), d.statsListen()));
+                d.budgetUser(), d.budgetPassword(), d.unixSocketDir(), d.statsPeriod(), d.shutdownWaitTimeout(),
+                d.statsListen()));
         assertThat(d.listenAddr()).isEqualTo("127.0.0.1");
         assertThat(d.listenPort()).isEqualTo(6432);
         assertThat(d.authType()).isEqualTo(AuthType.MD5);
@@ -625,8 +626,6 @@ class ConfigLoaderTest {
                 ini + ":2: [databases] appdb: connect_query is not implemented by Sluice yet; ignored",
                 ini + ":2: [databases] appdb: auth_user is not implemented by Sluice yet; ignored",
                 ini + ":4: [users] bob: pool_size is not implemented by Sluice yet; ignored",
-                ini + ":7: setting unix_socket_dir is not implemented by Sluice yet; ignored "
-                        + "(Sluice listens on TCP only (listen_addr, listen_port))",
                 ini + ":11: setting pkt_buf is not implemented by Sluice yet; ignored",
                 ini + ":14: setting client_tls_sslmode is not implemented by Sluice yet; ignored "
                         + "(Sluice does not offer TLS to clients yet)",

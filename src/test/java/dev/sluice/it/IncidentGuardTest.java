@@ -65,6 +65,7 @@ class IncidentGuardTest {
                     max_db_connections = auto
                     budget_user = postgres
                     budget_check_interval = 1s
+                    admin_users = postgres
                     query_wait_timeout = 5
                     leak_idle_age = 1
                     leak_min_connections = 5
@@ -165,6 +166,15 @@ class IncidentGuardTest {
                     assertThat(g.applicationName()).isEqualTo("rogue-script");
                     assertThat(g.count()).isEqualTo(5);
                 });
+                try (Console console = Console.open(port, "postgres", null)) {
+                    var bypass = console.query("SHOW BYPASS");
+                    assertThat(bypass.rows()).anySatisfy(r -> assertThat(r)
+                            .containsEntry("application_name", "rogue-script").containsEntry("connections", "5"));
+                    var b = console.query("SHOW BUDGET");
+                    assertThat(b.rows()).hasSize(1);
+                    assertThat(b.rows().get(0)).containsEntry("max_connections", "30")
+                            .containsEntry("budget", String.valueOf(budget - 6));
+                }
                 Thread.sleep(2000);
                 running.set(false);
                 for (Thread th : threads) {

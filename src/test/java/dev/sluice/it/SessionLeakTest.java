@@ -56,6 +56,27 @@ class SessionLeakTest {
     }
 
     @Test
+    void aClientsOwnSetIsCarriedToItsNextTransactionsAndNotToOthers() throws Exception {
+        try (SluiceHandle s = SluiceHandle.trust("transaction", 1, "")) {
+            Properties simple = new Properties();
+            simple.setProperty("user", "postgres");
+            simple.setProperty("preferQueryMode", "simple"); // SET via the simple protocol; the other uses Parse
+            try (Connection a = s.connect("postgres", simple); Connection b = s.connect()) {
+                exec(a, "SET search_path = pg_catalog, public");
+                exec(b, "SET statement_timeout TO '7s'");
+                for (int i = 0; i < 3; i++) { // alternating on the one server
+                    assertThat(one(a, "SHOW search_path")).isEqualTo("pg_catalog, public");
+                    assertThat(one(a, "SHOW statement_timeout")).isEqualTo("0");
+                    assertThat(one(b, "SHOW search_path")).isEqualTo("\"$user\", public");
+                    assertThat(one(b, "SHOW statement_timeout")).isEqualTo("7s");
+                }
+                exec(b, "RESET statement_timeout");
+                assertThat(one(b, "SHOW statement_timeout")).isEqualTo("0");
+            }
+        }
+    }
+
+    @Test
     void randomizedClientsNeverObserveEachOthersSettings() throws Exception {
         try (SluiceHandle s = SluiceHandle.trust("transaction", 2, "")) {
             List<Throwable> failures = Collections.synchronizedList(new ArrayList<>());

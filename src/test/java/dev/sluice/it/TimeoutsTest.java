@@ -70,6 +70,25 @@ class TimeoutsTest {
     }
 
     @Test
+    void aServerKilledWhileIdleIsReplacedWithoutAnErrorForTheClient() throws Exception {
+        try (SluiceHandle s = SluiceHandle.trust("transaction", 1, "server_check_delay = 0\nserver_check_query = select 1")) {
+            String pid;
+            try (Connection c = s.connect()) {
+                pid = one(c, "SELECT pg_backend_pid()::text");
+            }
+            // An administrator (or a crash) kills the idle server behind Sluice's back.
+            try (Connection d = Postgres.direct()) {
+                one(d, "SELECT pg_terminate_backend(" + pid + ")::text");
+            }
+            Thread.sleep(300);
+            try (Connection c = s.connect()) {
+                String now = one(c, "SELECT pg_backend_pid()::text");
+                assertThat(now).isNotEqualTo(pid); // a fresh server, and no error for the client
+            }
+        }
+    }
+
+    @Test
     void clientVanishingMidQueryDoesNotPassItsBusyServerOn() throws Exception {
         try (SluiceHandle s = SluiceHandle.trust("transaction", 1, "")) {
             Connection c = s.connect();

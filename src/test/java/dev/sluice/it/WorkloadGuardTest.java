@@ -126,9 +126,73 @@ class WorkloadGuardTest {
     }
 
     @Test
+    void aBoundedQueueRefusesAtOnceAndLongTransactionsAreEndedAndPriorityWins() throws Exception {
+        String cfg = "query_wait_timeout = 10\n\n[workloads]\n"
+                + "api = match=application_name:api* priority=10\n"
+                + "reports = match=application_name:report* priority=1\n"
+                + "analytics = match=application_name:analytics* max=1 max_queue=1 queue_timeout=5s"
+                + " transaction_timeout=2s\n";
+        try (SluiceHandle s = SluiceHandle.trust("transaction", 1, cfg)) {
+            // transaction_timeout: a transaction of the job held open for over 2 s is ended (25P04)
+            Connection holder = openTransaction(s, "analytics-job");
+            try (Connection queued = as(s, "analytics-job"); Connection refused = as(s, "analytics-job")) {
+                // max_queue=1: the first waiter queues, the second is refused at once
+                Thread waiter = new Thread(() -> {
+                    try {
+                        one(queued, "SELECT 1");
+                    } catch (SQLException ignored) {
+                        // it is served once the holder's transaction is ended
+                    }
+                });
+                waiter.start();
+                Thread.sleep(300);
+                long t0 = System.nanoTime();
+                assertThatThrownBy(() -> one(refused, "SELECT 1"))
+                        .satisfies(e -> assertThat(e.getMessage())
+                                .contains("workload \"analytics\" already has 1 clients waiting for a server connection (max_queue)"));
+                assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)).isLessThan(500L);
+                waiter.join(10_000);
+                assertThatThrownBy(() -> one(holder, "SELECT 1"))
+                        .isInstanceOf(SQLException.class)
+                        .satisfies(e -> assertThat(e.getMessage()).contains("transaction_timeout"));
+            } finally {
+                holder.close();
+            }
+            // priority: with one server busy, a waiting api client is served before an earlier reports client
+            Connection busy = openTransaction(s, "api-busy");
+            List<String> order = java.util.Collections.synchronizedList(new ArrayList<>());
+            Thread report = new Thread(() -> {
+                try (Connection c = as(s, "report-job")) {
+                    one(c, "SELECT 1");
+                    order.add("reports");
+                } catch (SQLException e) {
+                    order.add("reports failed: " + e.getMessage());
+                }
+            });
+            report.start();
+            Thread.sleep(500); // the report client is waiting first
+            Thread api = new Thread(() -> {
+                try (Connection c = as(s, "api-server")) {
+                    one(c, "SELECT 1");
+                    order.add("api");
+                } catch (SQLException e) {
+                    order.add("api failed: " + e.getMessage());
+                }
+            });
+            api.start();
+            Thread.sleep(500);
+            busy.commit();
+            report.join(10_000);
+            api.join(10_000);
+            busy.close();
+            assertThat(order).containsExactly("api", "reports");
+        }
+    }
+
+    @Test
     void theLeakingJobIsNamedAsALeakSuspect() throws Exception {
         try (SluiceHandle s = SluiceHandle.trust("transaction", 6, "leak_idle_age = 1\nleak_min_connections = 3\n"
-                + "leak_window = 10" + WORKLOADS.formatted(2).replace("max_clients=5", "max_clients=50"))) {
+                + "admin_users = postgres\nleak_window = 10" + WORKLOADS.formatted(2).replace("max_clients=5", "max_clients=50"))) {
             List<Connection> leaked = new ArrayList<>();
             try (Connection api = as(s, "api-server")) {
                 for (int i = 0; i < 8; i++) { // one new connection per task, never closed
@@ -147,6 +211,20 @@ class WorkloadGuardTest {
                 assertThat(suspects.get(0).source().address()).isEqualTo("127.0.0.1");
                 assertThat(suspects.get(0).lastStatement()).isEqualTo("SELECT count(*) FROM pg_class");
                 assertThat(suspects.get(0).idleConnections()).isGreaterThanOrEqualTo(3);
+                // and the operator sees it in the admin console
+                try (Console console = Console.open(s, "postgres", null)) {
+                    var leaks = console.query("SHOW LEAKS");
+                    assertThat(leaks.rows()).hasSize(1);
+                    assertThat(leaks.rows().get(0)).containsEntry("workload", "analytics")
+                            .containsEntry("application_name", "analytics-job")
+                            .containsEntry("addr", "127.0.0.1")
+                            .containsEntry("last_statement", "SELECT count(*) FROM pg_class");
+                    var workloads = console.query("SHOW WORKLOADS");
+                    assertThat(workloads.rows()).anySatisfy(r -> {
+                        assertThat(r).containsEntry("name", "analytics").containsEntry("max", "2");
+                        assertThat(Integer.parseInt(r.get("clients"))).isEqualTo(8);
+                    });
+                }
             } finally {
                 for (Connection c : leaked) {
                     c.close();

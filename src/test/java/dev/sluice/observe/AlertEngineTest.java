@@ -46,8 +46,8 @@ class AlertEngineTest {
 
     static ProxySnapshot snapshot(Instant at, List<ProxySnapshot.Budget> budgets,
             List<ProxySnapshot.WorkloadView> workloads, List<LeakDetector.Suspect> suspects) {
-        return new ProxySnapshot(at, List.of(), budgets, workloads, List.of(), List.of(), suspects, List.of(), 0, 100,
-                0, 0, List.of());
+        return new ProxySnapshot(at, List.of(), Map.of(), budgets, workloads, List.of(), List.of(), suspects, List.of(),
+                0, 100, List.of());
     }
 
     private static List<String> names(List<Alert> alerts) {
@@ -181,8 +181,8 @@ class AlertEngineTest {
         engine.evaluate(snapshot(T0.plusSeconds(1), List.of(), List.of(workload(0, "open", 5, 3)), List.of()));
         assertThat(engine.firing()).extracting(Alert::name).containsExactly("SluiceBreakerOpen", "SluiceWorkloadShedding");
         Alert shed = engine.firing().get(1);
-        assertThat(shed.summary()).contains("refused 8 request(s) in the last minute: 0 at max_clients (100), 5 queue "
-                + "timeouts, 3 shed by its circuit breaker");
+        assertThat(shed.summary()).contains("refused 8 request(s) in the last minute: 0 at max_clients (100), 0 at max_queue, "
+                + "5 queue timeouts, 3 shed by its circuit breaker");
         // no new refusals: the minute slides past them, then the alert resolves 5 s later
         for (int s = 2; s <= 70; s++) {
             engine.evaluate(snapshot(T0.plusSeconds(s), List.of(), List.of(workload(0, "closed", 5, 3)), List.of()));
@@ -229,7 +229,7 @@ class AlertEngineTest {
     }
 
     private static ProxySnapshot.WorkloadView workload(int queued, String breaker, long queueTimeouts, long shed) {
-        return new ProxySnapshot.WorkloadView("analytics", 50, 100, 10, 10, 0, queued, breaker, 0, queueTimeouts, shed,
+        return new ProxySnapshot.WorkloadView("analytics", 50, 100, 10, 10, 0, queued, breaker, 0, 0, queueTimeouts, shed,
                 Map.of("analytics-job", 50), Map.of("analytics-job", 10));
     }
 }
