@@ -149,6 +149,35 @@ public final class Observability implements AutoCloseable {
         return Json.write(out);
     }
 
+    /** For `sluice check-config`: where metrics and the dashboard are served, and how alerts are set. */
+    public static String describe(dev.sluice.config.SluiceConfig config) {
+        StatsListen l = config.settings().statsListen();
+        AlertsConfig a = config.alerts();
+        StringBuilder out = new StringBuilder("Metrics and alerts:\n");
+        out.append("  stats_listen: ").append(l == null ? "off (no /metrics, /healthz, /readyz or dashboard)"
+                : "http://" + l + "/ (/metrics, /healthz, /readyz, dashboard; no authentication)").append('\n');
+        out.append("  alerts: budget warn ").append(a.budgetWarn() < 0 ? "off" : AlertRules.pct(a.budgetWarn()))
+                .append(", critical ").append(a.budgetCritical() < 0 ? "off" : AlertRules.pct(a.budgetCritical()))
+                .append("; fire after ").append(human(a.fireAfter())).append(", resolve after ")
+                .append(human(a.resolveAfter())).append(" clear (below the threshold x ")
+                .append(1 - a.resolveMargin()).append(')');
+        if (!a.disabled().isEmpty()) {
+            out.append("; disabled: ").append(String.join(", ", new java.util.TreeSet<>(a.disabled())));
+        }
+        out.append('\n').append("  sent to: the log").append(a.webhook() == null ? ""
+                : " and " + a.webhook().getScheme() + "://" + a.webhook().getHost()
+                        + (a.webhook().getPort() > 0 ? ":" + a.webhook().getPort() : "") + "/... (" + a.webhookFormat() + ")");
+        if (config.databases().values().stream().noneMatch(d -> d.effectiveMaxDbConnectionsAuto(config.settings()))) {
+            out.append('\n').append("  note: no max_db_connections = auto: budget alerts measure against max_db_connections "
+                    + "or the pools' sizes, not what PostgreSQL has left");
+        }
+        return out.toString();
+    }
+
+    private static String human(Duration d) {
+        return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
+    }
+
     private static String instanceName(IntSupplier proxyPort) {
         String host;
         try {
