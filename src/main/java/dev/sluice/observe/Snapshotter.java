@@ -54,29 +54,11 @@ final class Snapshotter {
         int clientCount = 0;
         for (ClientSession c : view.clients().get()) {
             clientCount++;
-            String state = c.consoleState();
-            Workload w = c.workload();
-            String wl = w == null ? "" : w.name();
-            String db = nz(c.database());
-            String user = nz(c.user());
-            String app = c.applicationName();
-            groups.computeIfAbsent(new ProxySnapshot.ClientGroup(db, user, wl, state, 0), k -> new int[1])[0]++;
-            if (w == null) {
-                continue;
-            }
-            clientsByWorkloadApp.computeIfAbsent(wl, k -> new HashMap<>()).merge(app, 1, Integer::sum);
-            var pool = c.pool();
-            if (state.equals("active") && pool != null) {
-                heldByWorkloadApp.computeIfAbsent(wl, k -> new HashMap<>()).merge(app, 1, Integer::sum);
-                heldByDatabaseApp.computeIfAbsent(pool.key().database(), k -> new HashMap<>()).merge(app, 1, Integer::sum);
-                var server = c.linkedServer();
-                String serverKey = serverOfPool.get(pool.key());
-                if (serverKey != null && server != null) {
-                    heldByServerApp.computeIfAbsent(serverKey, k -> new HashMap<>()).merge(app, 1, Integer::sum);
-                }
-                long since = c.metrics().holdingSinceNanos();
-                holders.add(new ProxySnapshot.Holder(app, user, db, wl, address(c), since == 0 ? 0 : (now - since) / 1e9,
-                        state));
+            try {
+                addClient(c, now, groups, clientsByWorkloadApp, heldByWorkloadApp, heldByServerApp, heldByDatabaseApp,
+                        holders, serverOfPool);
+            } catch (RuntimeException e) {
+                // a session changing under our feet (its fields belong to its event loop): skip it this time
             }
         }
         List<ProxySnapshot.ClientGroup> clientGroups = new ArrayList<>();
@@ -112,6 +94,36 @@ final class Snapshotter {
         return new ProxySnapshot(at, pools, totals, budgets, workloads, clientGroups, holders,
                 view.leakDetector().suspects(), probe == null ? List.of() : probe.results(), clientCount,
                 view.pools().config().settings().maxClientConn(), authFailures);
+    }
+
+    private static void addClient(ClientSession c, long now, Map<ProxySnapshot.ClientGroup, int[]> groups,
+            Map<String, Map<String, Integer>> clientsByWorkloadApp, Map<String, Map<String, Integer>> heldByWorkloadApp,
+            Map<String, Map<String, Integer>> heldByServerApp, Map<String, Map<String, Integer>> heldByDatabaseApp,
+            List<ProxySnapshot.Holder> holders, Map<dev.sluice.pool.PoolKey, String> serverOfPool) {
+        String state = c.consoleState();
+        Workload w = c.workload();
+        String wl = w == null ? "" : w.name();
+        String db = nz(c.database());
+        String user = nz(c.user());
+        String app = c.applicationName();
+        groups.computeIfAbsent(new ProxySnapshot.ClientGroup(db, user, wl, state, 0), k -> new int[1])[0]++;
+        if (w == null) {
+            return;
+        }
+        clientsByWorkloadApp.computeIfAbsent(wl, k -> new HashMap<>()).merge(app, 1, Integer::sum);
+        var pool = c.pool();
+        if (state.equals("active") && pool != null) {
+            heldByWorkloadApp.computeIfAbsent(wl, k -> new HashMap<>()).merge(app, 1, Integer::sum);
+            heldByDatabaseApp.computeIfAbsent(pool.key().database(), k -> new HashMap<>()).merge(app, 1, Integer::sum);
+            var server = c.linkedServer();
+            String serverKey = serverOfPool.get(pool.key());
+            if (serverKey != null && server != null) {
+                heldByServerApp.computeIfAbsent(serverKey, k -> new HashMap<>()).merge(app, 1, Integer::sum);
+            }
+            long since = c.metrics().holdingSinceNanos();
+            holders.add(new ProxySnapshot.Holder(app, user, db, wl, address(c), since == 0 ? 0 : (now - since) / 1e9,
+                    state));
+        }
     }
 
     /** One budget per monitored server (auto), then one per database of the other pools. */

@@ -203,6 +203,36 @@ class AlertEngineTest {
     }
 
     @Test
+    void anUnreachableServerFiresAfterFireAfterAndIsCritical() {
+        AlertEngine engine = new AlertEngine(config(Duration.ofSeconds(2), Duration.ofSeconds(2)));
+        var down = new PostgresProbe.Result("10.0.0.5:5432", List.of("appdb"), false, 2.0, "Connection refused", T0);
+        for (int s = 0; s <= 2; s++) {
+            engine.evaluate(new ProxySnapshot(T0.plusSeconds(s), List.of(), Map.of(), List.of(), List.of(), List.of(),
+                    List.of(), List.of(), List.of(down), 0, 100, List.of()));
+        }
+        Alert a = engine.firing().get(0);
+        assertThat(a.name()).isEqualTo("SluicePostgresUnreachable");
+        assertThat(a.severity()).isEqualTo(Alert.Severity.CRITICAL);
+        assertThat(a.summary()).isEqualTo("PostgreSQL at 10.0.0.5:5432 cannot be reached: Connection refused");
+        assertThat(a.culprit()).isEqualTo("databases appdb");
+    }
+
+    @Test
+    void aBurstOfFailedLoginsNamesWhoFailed() {
+        AlertEngine engine = new AlertEngine(config(Duration.ZERO, Duration.ofSeconds(2)));
+        List<TrafficMetrics.AuthFailure> failures = new ArrayList<>();
+        for (int i = 0; i < 25; i++) {
+            failures.add(new TrafficMetrics.AuthFailure(T0.toEpochMilli(), "app", "appdb", "10.0.9.9"));
+        }
+        engine.evaluate(new ProxySnapshot(T0, List.of(), Map.of(), List.of(), List.of(), List.of(), List.of(), List.of(),
+                List.of(), 0, 100, failures));
+        Alert a = engine.firing().get(0);
+        assertThat(a.name()).isEqualTo("SluiceAuthFailures");
+        assertThat(a.summary()).startsWith("25 client login(s) failed authentication in the last minute");
+        assertThat(a.culprit()).isEqualTo("user app from 10.0.9.9 to appdb 25");
+    }
+
+    @Test
     void disabledAlertsStaySilent() {
         AlertsConfig d = config(Duration.ZERO, Duration.ZERO);
         AlertsConfig cfg = new AlertsConfig(d.budgetWarn(), AlertsConfig.OFF, d.bypassWarn(), d.shedWarn(),
