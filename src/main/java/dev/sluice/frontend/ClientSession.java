@@ -490,6 +490,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return true;
         }
         if (!w.tryAddClient()) {
+            proxy.leakRefused(new dev.sluice.guard.LeakDetector.Source(w.name(), applicationName == null ? ""
+                    : applicationName, user, channel.remoteAddress() instanceof InetSocketAddress i
+                    && i.getAddress() != null ? i.getAddress().getHostAddress() : "unix"));
             fatal(ErrorResponse.fatal(SqlState.TOO_MANY_CONNECTIONS, "sluice: workload \"" + w.name() + "\" has "
                     + w.config().maxClients() + " client connections (max_clients); close unused connections",
                     "Each connection of this workload stays open; look for connections the application never closes"
@@ -648,7 +651,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (state != State.READY || w == null) {
             return null;
         }
-        boolean idle = server == null && !waiting;
+        // Idle: no server and not waiting, or holding a server inside a transaction with nothing in flight
+        // (a connection left in an open transaction is leaked too).
+        boolean idle = (server == null && !waiting)
+                || (server != null && outstanding == 0 && !syncing && txnStatus != ReadyForQuery.IDLE);
         byte[] stmt = lastStatement;
         String addr = channel.remoteAddress() instanceof InetSocketAddress i && i.getAddress() != null
                 ? i.getAddress().getHostAddress() : "unix";

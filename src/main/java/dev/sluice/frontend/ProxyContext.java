@@ -20,6 +20,10 @@ public interface ProxyContext {
 
     PreparedStatementRegistry preparedStatements();
 
+    /** A client was refused at its workload's max_clients (a hint for leak attribution). */
+    default void leakRefused(dev.sluice.guard.LeakDetector.Source source) {
+    }
+
     void clientOpened(ClientSession session);
 
     void clientClosed(ClientSession session);

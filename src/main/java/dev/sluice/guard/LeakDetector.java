@@ -54,12 +54,22 @@ public final class LeakDetector {
     private final int windowSamples;
     private final Map<Source, ArrayDeque<Integer>> history = new HashMap<>();
     private final Map<Source, Long> suspectSince = new HashMap<>();
+    /** Sources refused at their workload's max_clients, with when: a source that ran into its own wall. */
+    private final java.util.concurrent.ConcurrentHashMap<Source, Long> refusedAt = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile List<Suspect> suspects = List.of();
 
     public LeakDetector(Duration idleAge, int minConnections, Duration window) {
         this.idleAgeNanos = idleAge.toNanos();
         this.minConnections = Math.max(1, minConnections);
         this.windowSamples = (int) Math.max(3, window.toSeconds());
+    }
+
+    /**
+     * A client of {@code source} was refused at its workload's max_clients: if the source also holds idle
+     * connections, that is a leak hitting its wall, named at the next sample without waiting for a trend.
+     */
+    public void noteRefused(Source source, long nowMillis) {
+        refusedAt.put(source, nowMillis);
     }
 
     /** Takes one sample (call about once a second) and updates the suspects. */
@@ -107,8 +117,10 @@ public final class LeakDetector {
             // A pool opening its connections at once rises in one step; a leak keeps rising, step after step.
             // Once a suspect, a source stays one while it keeps at least minConnections idle: connections that
             // Sluice itself closes (idle_transaction_timeout) must not clear the culprit's name.
+            Long refused = refusedAt.get(src);
+            boolean hitItsWall = refused != null && nowMillis - refused <= windowSamples * 1000L;
             boolean suspect = idle >= minConnections
-                    && ((neverShrank && rises >= MIN_RISES) || suspectSince.containsKey(src));
+                    && ((neverShrank && rises >= MIN_RISES) || hitItsWall || suspectSince.containsKey(src));
             if (suspect) {
                 long since = suspectSince.computeIfAbsent(src, k -> {
                     log.warn("leak suspect: {}: {} idle connections (+{} in {}s), last statement: {}", src, idle, growth,
@@ -122,6 +134,7 @@ public final class LeakDetector {
             }
         }
         suspectSince.keySet().retainAll(counts.keySet());
+        refusedAt.entrySet().removeIf(e -> nowMillis - e.getValue() > windowSamples * 1000L);
         found.sort(Comparator.comparingInt(Suspect::idleConnections).reversed());
         suspects = List.copyOf(found);
     }

@@ -228,6 +228,11 @@ public final class SluiceServer implements ProxyContext, ConsoleContext, AutoClo
         return budgetMonitors;
     }
 
+    @Override
+    public void leakRefused(dev.sluice.guard.LeakDetector.Source source) {
+        leakDetector.noteRefused(source, System.currentTimeMillis());
+    }
+
     public dev.sluice.guard.LeakDetector leakDetector() {
         return leakDetector;
     }

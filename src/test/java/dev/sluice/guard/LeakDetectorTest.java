@@ -53,6 +53,16 @@ class LeakDetectorTest {
     }
 
     @Test
+    void aSourceRefusedAtItsMaxClientsWithIdleConnectionsIsNamedAtOnce() {
+        LeakDetector d = new LeakDetector(Duration.ofSeconds(30), 5, Duration.ofSeconds(10));
+        d.sample(views(JOB, 20, 0), 0L);      // a fast leak: 20 idle at the first sample, no trend yet
+        assertThat(d.suspects()).isEmpty();
+        d.noteRefused(JOB, 500L);              // ... and its 21st connection was refused (max_clients)
+        d.sample(views(JOB, 20, 0), 1000L);
+        assertThat(d.suspects()).extracting(LeakDetector.Suspect::source).containsExactly(JOB);
+    }
+
+    @Test
     void busyOrRecentlyActiveConnectionsDoNotCount() {
         LeakDetector d = new LeakDetector(Duration.ofSeconds(30), 3, Duration.ofSeconds(10));
         for (int t = 0; t < 8; t++) {
