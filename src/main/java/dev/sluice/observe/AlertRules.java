@@ -37,6 +37,14 @@ final class AlertRules {
 
     private static final long WINDOW_MILLIS = 60_000;
 
+    /** Each alert's severity, fixed per name (alerting rules and routing depend on it). */
+    static Severity severityOf(String alert) {
+        return switch (alert) {
+            case "SluiceBudgetCritical", "SluiceBreakerOpen", "SluicePostgresUnreachable" -> Severity.CRITICAL;
+            default -> Severity.WARNING;
+        };
+    }
+
     private final AlertsConfig cfg;
     /** Per workload: (time, refusals so far) samples over the last minute. */
     private final Map<String, ArrayDeque<long[]>> refusals = new HashMap<>();
@@ -80,11 +88,11 @@ final class AlertRules {
             }
             String culprit = budgetCulprit(b);
             if (cfg.budgetWarn() >= 0) {
-                out.add(new Condition("SluiceBudgetHigh", Severity.WARNING, labels, atLeast(b.ratio(), cfg.budgetWarn()),
+                out.add(new Condition("SluiceBudgetHigh", severityOf("SluiceBudgetHigh"), labels, atLeast(b.ratio(), cfg.budgetWarn()),
                         cfg.fireAfter(), budgetSummary(b, "warn", cfg.budgetWarn()), culprit, values));
             }
             if (cfg.budgetCritical() >= 0) {
-                out.add(new Condition("SluiceBudgetCritical", Severity.CRITICAL, labels,
+                out.add(new Condition("SluiceBudgetCritical", severityOf("SluiceBudgetCritical"), labels,
                         atLeast(b.ratio(), cfg.budgetCritical()), cfg.fireAfter(),
                         budgetSummary(b, "critical", cfg.budgetCritical()), culprit, values));
             }
@@ -149,7 +157,7 @@ final class AlertRules {
             values.put("in_use", w.leased());
             values.put("max", w.max());
             values.put("clients", w.clients());
-            out.add(new Condition("SluiceWorkloadSaturated", Severity.WARNING, labels,
+            out.add(new Condition("SluiceWorkloadSaturated", severityOf("SluiceWorkloadSaturated"), labels,
                     w.queued() > 0 ? Level.FIRE : Level.CLEAR, cfg.fireAfter(),
                     "workload " + w.name() + ": " + w.queued() + " client(s) waiting for a server connection; " + limits,
                     appCulprit(w), values));
@@ -173,7 +181,7 @@ final class AlertRules {
                 v.put("max_queue", maxQueue);
                 v.put("queue_timeout", queueTimeouts);
                 v.put("breaker_open", breaker);
-                out.add(new Condition("SluiceWorkloadShedding", Severity.WARNING, labels,
+                out.add(new Condition("SluiceWorkloadShedding", severityOf("SluiceWorkloadShedding"), labels,
                         atLeast(refused, Math.max(1, cfg.shedWarn())), Duration.ZERO,
                         "workload " + w.name() + " refused " + refused + " request(s) in the last minute: " + maxClients
                                 + " at max_clients" + (w.maxClients() > 0 ? " (" + w.maxClients() + ")" : "") + ", "
@@ -183,7 +191,7 @@ final class AlertRules {
             }
             if (!w.breakerState().equals("none")) {
                 boolean open = w.breakerState().equals("open") || w.breakerState().equals("half_open");
-                out.add(new Condition("SluiceBreakerOpen", Severity.CRITICAL, labels, open ? Level.FIRE : Level.CLEAR,
+                out.add(new Condition("SluiceBreakerOpen", severityOf("SluiceBreakerOpen"), labels, open ? Level.FIRE : Level.CLEAR,
                         Duration.ZERO, "workload " + w.name() + " circuit breaker is " + w.breakerState()
                                 + ": its requests are refused at once (57P03) until a probe succeeds; "
                                 + w.shedByBreaker() + " shed so far", appCulprit(w),
@@ -219,7 +227,7 @@ final class AlertRules {
             values.put("open_connections", x.openConnections());
             values.put("growth_in_window", x.growthInWindow());
             values.put("oldest_idle_seconds", x.oldestIdleSeconds());
-            out.add(new Condition("SluiceLeakSuspect", Severity.WARNING, labels, Level.FIRE, Duration.ZERO,
+            out.add(new Condition("SluiceLeakSuspect", severityOf("SluiceLeakSuspect"), labels, Level.FIRE, Duration.ZERO,
                     x.idleConnections() + " idle client connections of " + x.openConnections() + " open, +"
                             + x.growthInWindow() + " in the leak window and still rising (oldest idle "
                             + x.oldestIdleSeconds() + "s)",
@@ -241,7 +249,7 @@ final class AlertRules {
             int n = b.bypassing();
             Level level = n > cfg.bypassWarn() ? Level.FIRE
                     : n <= Math.floor(cfg.bypassWarn() * (1 - cfg.resolveMargin())) ? Level.CLEAR : Level.HOLD;
-            out.add(new Condition("SluiceBypassHigh", Severity.WARNING, Map.of("server", b.server()), level,
+            out.add(new Condition("SluiceBypassHigh", severityOf("SluiceBypassHigh"), Map.of("server", b.server()), level,
                     cfg.fireAfter(), n + " connection(s) to " + b.server() + " bypass Sluice (warn above "
                             + cfg.bypassWarn() + "); they leave Sluice a budget of " + b.budget() + " of max_connections "
                             + b.capacity().maxConnections(),
@@ -253,7 +261,7 @@ final class AlertRules {
 
     private void unreachable(ProxySnapshot s, List<Condition> out) {
         for (PostgresProbe.Result r : s.probes()) {
-            out.add(new Condition("SluicePostgresUnreachable", Severity.CRITICAL, Map.of("server", r.server()),
+            out.add(new Condition("SluicePostgresUnreachable", severityOf("SluicePostgresUnreachable"), Map.of("server", r.server()),
                     r.reachable() ? Level.CLEAR : Level.FIRE, cfg.fireAfter(),
                     "PostgreSQL at " + r.server() + " cannot be reached" + (r.error() == null ? "" : ": " + r.error()),
                     "databases " + String.join(", ", r.databases()), Map.of("reachable", r.reachable() ? 1 : 0)));
@@ -271,7 +279,7 @@ final class AlertRules {
         for (TrafficMetrics.AuthFailure f : s.recentAuthFailures()) {
             who.merge("user " + f.user() + " from " + f.address() + " to " + f.database(), 1, Integer::sum);
         }
-        out.add(new Condition("SluiceAuthFailures", Severity.WARNING, Map.of(),
+        out.add(new Condition("SluiceAuthFailures", severityOf("SluiceAuthFailures"), Map.of(),
                 atLeast(n, Math.max(1, cfg.authFailuresWarn())), Duration.ZERO,
                 n + " client login(s) failed authentication in the last minute (warn at " + cfg.authFailuresWarn() + ")",
                 counts(Snapshotter.top(who)), Map.of("failures_last_minute", n)));

@@ -232,7 +232,7 @@ final class ProxyCollector implements MultiCollector {
             count.merge(a.name(), 1, Integer::sum);
         }
         for (String name : AlertsConfig.ALERT_NAMES) {
-            firing.add(count.getOrDefault(name, 0), name, severityOf(name));
+            firing.add(count.getOrDefault(name, 0), name, AlertRules.severityOf(name).label());
         }
 
         List<MetricSnapshot> snapshotsOut = new ArrayList<>();
@@ -242,13 +242,6 @@ final class ProxyCollector implements MultiCollector {
             }
         }
         return new MetricSnapshots(snapshotsOut);
-    }
-
-    static String severityOf(String alertName) {
-        return switch (alertName) {
-            case "SluiceBudgetCritical", "SluiceBreakerOpen", "SluicePostgresUnreachable" -> "critical";
-            default -> "warning";
-        };
     }
 
     private static Family gauge(List<Family> out, String name, String help, String... labels) {
