@@ -85,6 +85,7 @@ class DashboardBrowserTest {
                 auth_type = trust
                 pool_mode = transaction
                 default_pool_size = 5
+                server_idle_timeout = 1
                 stats_listen = 127.0.0.1:0
                 [workloads]
                 api = match=application_name:api* reserve=1 priority=10
@@ -143,10 +144,14 @@ class DashboardBrowserTest {
                     .contains("4 / 4");
             screenshot(browser, "alert");
 
-            // the job lets go: the alert leaves the page once resolved
+            // the job lets go: its servers go idle and close, the alert resolves and leaves the page
             for (Connection c : held) {
-                c.rollback();
+                c.close();
             }
+            held.clear();
+            wait.until(d -> text(d, "alerts").contains("No alerts firing."));
+            wait.until(d -> text(d, "status").equals("OK"));
+            assertThat(text(browser, "recent")).contains("resolved").contains("SluiceBudgetHigh");
         } finally {
             running.set(false);
             for (Thread th : load) {
