@@ -7,9 +7,11 @@ import picocli.CommandLine.Command;
 /** Entry point of sluice.jar: the only place that reads argv and calls System.exit. */
 @Command(name = "sluice", mixinStandardHelpOptions = true, versionProvider = VersionCommand.Provider.class,
         description = "Sluice: a PostgreSQL connection guard (PgBouncer-compatible pooling proxy).",
-        subcommands = {RunCommand.class, CheckConfigCommand.class, DevCommand.class, VersionCommand.class})
+        subcommands = {RunCommand.class, CheckConfigCommand.class, DevCommand.class, VersionCommand.class,
+                ReplayCommand.class, AuditCommand.class})
 public final class Main {
-    private static final Set<String> SUBCOMMANDS = Set.of("run", "check-config", "dev", "version", "help");
+    private static final Set<String> SUBCOMMANDS = Set.of("run", "check-config", "dev", "version", "help",
+            "replay", "audit");
 
     public static void main(String[] args) {
         System.exit(execute(args));

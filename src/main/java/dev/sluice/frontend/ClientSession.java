@@ -138,10 +138,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private DisconnectReason closeReason;
     /** Latency histograms for /metrics (dev.sluice.observe); ClientMetrics.OFF when stats_listen is off. */
     private final dev.sluice.observe.ClientMetrics metrics;
+    /** `sluice audit`'s listener; null (one branch per event) when nobody listens. */
+    private final dev.sluice.audit.ConnectionEvents events;
 
     public ClientSession(ProxyContext proxy) {
         this.proxy = proxy;
         this.metrics = proxy.clientMetrics();
+        this.events = proxy.connectionEvents();
     }
 
     // ---- accessors used by the listener, janitor and (later) the admin console ----
@@ -541,6 +544,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         ReadyForQuery.IDLE_RFQ.encode(buf);
         channel.writeAndFlush(buf);
         state = State.READY;
+        if (events != null) {
+            events.opened(this);
+        }
         if (loginTimer != null) {
             loginTimer.cancel(false);
         }
@@ -558,6 +564,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private void onClientMessage(ByteBuf frame) {
         byte type = frame.getByte(frame.readerIndex());
         statReceived += frame.readableBytes();
+        if (events != null) {
+            events.clientMessage(this, type);
+        }
         if (type == MessageType.QUERY || type == MessageType.PARSE) {
             rememberStatement(type, frame);
             if (mode != PoolMode.SESSION) {
@@ -1251,6 +1260,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                         outstanding--;
                     }
                     countReadyForQuery();
+                    if (events != null) {
+                        events.readyForQuery(this, txnStatus);
+                    }
                 }
                 case MessageType.PARAMETER_STATUS -> {
                     ParameterStatus ps = ParameterStatus.decodeFrame(f);
@@ -1536,6 +1548,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         server = null;
         if (s != null) {
             cleanUp(s);
+        }
+        if (wasReady && events != null) {
+            events.closed(this, closeReason);
         }
         if (wasReady && proxy.settings().logDisconnections()) {
             log.info("disconnect: {} reason={} after {}s", describe(), closeReason.code(),

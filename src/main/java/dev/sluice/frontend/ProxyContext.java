@@ -30,6 +30,11 @@ public interface ProxyContext {
 
     int clientCount();
 
+    /** `sluice audit`'s connection listener, or null (the default): read once per client, at its creation. */
+    default dev.sluice.audit.ConnectionEvents connectionEvents() {
+        return null;
+    }
+
     /**
      * A client authenticated to the admin console database ("pgbouncer" or "sluice"): the console takes
      * its channel over (the session has already left the client set) and decides whether the user may in.

@@ -73,6 +73,8 @@ public final class SluiceServer implements ProxyContext, ConsoleContext, AutoClo
     private final dev.sluice.observe.Observability observability;
     private final java.util.List<dev.sluice.guard.BudgetMonitor> budgetMonitors = new java.util.ArrayList<>();
     private final java.util.List<Channel> listeners = new java.util.ArrayList<>();
+    /** Set by `sluice audit` before start(); null otherwise. */
+    private volatile dev.sluice.audit.ConnectionEvents connectionEvents;
     private final Set<AdminSession> consoles = ConcurrentHashMap.newKeySet();
     private final PoolStats consoleStats = new PoolStats();
     private final StatsAverages averages = new StatsAverages();
@@ -222,6 +224,16 @@ public final class SluiceServer implements ProxyContext, ConsoleContext, AutoClo
         } catch (RuntimeException e) {
             log.error("leak detector failed", e);
         }
+    }
+
+    /** Sets the listener told about every client connection's life (`sluice audit`); call before start(). */
+    public void connectionEvents(dev.sluice.audit.ConnectionEvents events) {
+        this.connectionEvents = events;
+    }
+
+    @Override
+    public dev.sluice.audit.ConnectionEvents connectionEvents() {
+        return connectionEvents;
     }
 
     public java.util.List<dev.sluice.guard.BudgetMonitor> budgetMonitors() {
