@@ -33,6 +33,7 @@ final class CheckConfigCommand implements Callable<Integer> {
         }
         System.out.println(config + ": OK");
         System.out.println(EffectiveLimits.describe(cfg));
+        System.out.println(dev.sluice.observe.Observability.describe(cfg));
         return 0;
     }
 }

@@ -82,6 +82,9 @@ final class DevCommand implements Callable<Integer> {
         System.out.println();
         System.out.println("  connect:  psql \"host=127.0.0.1 port=" + bound + " dbname=postgres user=postgres\"");
         System.out.println("  JDBC:     " + url);
+        if (server.statsPort() > 0) {
+            System.out.println("  dashboard: http://127.0.0.1:" + server.statsPort() + "/  (metrics at /metrics)");
+        }
         System.out.println();
         if (check) {
             server.close();

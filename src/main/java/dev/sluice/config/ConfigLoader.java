@@ -81,6 +81,7 @@ public final class ConfigLoader {
         ConfigChecks.check(ini, settingsParser, settings, databases, dbEntries, settingsHeader, problems);
         BudgetTargets.check(ini, settingsParser, settings, databases, dbEntries, authFile, problems);
         WorkloadParser.parse(extras.get("workloads"), problems); // validated now; SluiceConfig.workloads() re-reads
+        AlertsParser.parse(extras.get("alerts"), problems); // likewise SluiceConfig.alerts()
 
         if (problems.hasErrors()) {
             throw problems.toException();

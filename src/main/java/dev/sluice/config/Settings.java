@@ -22,6 +22,7 @@ import java.util.List;
  * @param statsPeriod      how often the avg_* figures of SHOW STATS are recomputed (PgBouncer's stats_period)
  * @param shutdownWaitTimeout Sluice-only: on SIGTERM or SHUTDOWN, how long running transactions may take to
  *                         finish before their connections are closed anyway (PgBouncer waits without a limit)
+ * @param statsListen      Sluice-only: the HTTP listener for metrics, health and the dashboard; null = off
  */
 public record Settings(String listenAddr, int listenPort, AuthType authType, Path authFile, PoolMode poolMode,
         int maxClientConn, int defaultPoolSize, int minPoolSize, int reservePoolSize, Duration reservePoolTimeout,
@@ -34,7 +35,7 @@ public record Settings(String listenAddr, int listenPort, AuthType authType, Pat
         long maxServerMessageSize, int maxPreparedStatements, Duration leakIdleAge, int leakMinConnections,
         Duration leakWindow, boolean maxDbConnectionsAuto, BudgetHeadroom budgetHeadroom, Duration budgetCheckInterval,
         String budgetUser, String budgetPassword, String unixSocketDir,
-        Duration statsPeriod, Duration shutdownWaitTimeout) {
+        Duration statsPeriod, Duration shutdownWaitTimeout, StatsListen statsListen) {
 
     public Settings {
         adminUsers = List.copyOf(adminUsers);
@@ -64,6 +65,7 @@ public record Settings(String listenAddr, int listenPort, AuthType authType, Pat
                 null, null,    // budget_user, budget_password
                 "",            // unix_socket_dir: PgBouncer's default is /tmp; Sluice listens on a socket only when set
                 Duration.ofSeconds(60),  // stats_period: PgBouncer's default
-                Duration.ofSeconds(30)); // shutdown_wait_timeout (Sluice-only): a typical orchestrator grace period
+                Duration.ofSeconds(30),  // shutdown_wait_timeout (Sluice-only): a typical orchestrator grace period
+                StatsListen.DEFAULT);    // stats_listen (Sluice-only): 127.0.0.1:9930
     }
 }

@@ -52,6 +52,7 @@ final class SettingsBuilder {
     String unixSocketDir;
     Duration statsPeriod;
     Duration shutdownWaitTimeout;
+    StatsListen statsListen;
 
     SettingsBuilder(Settings base) {
         listenAddr = base.listenAddr();
@@ -99,6 +100,7 @@ final class SettingsBuilder {
         unixSocketDir = base.unixSocketDir();
         statsPeriod = base.statsPeriod();
         shutdownWaitTimeout = base.shutdownWaitTimeout();
+        statsListen = base.statsListen();
     }
 
     Settings build() {
@@ -112,6 +114,6 @@ final class SettingsBuilder {
                 ignoreStartupParameters, maxClientMessageSize, maxStartupPacketSize, maxServerMessageSize,
                 maxPreparedStatements, leakIdleAge, leakMinConnections, leakWindow, maxDbConnectionsAuto,
                 budgetHeadroom, budgetCheckInterval, budgetUser, budgetPassword, unixSocketDir,
-                statsPeriod, shutdownWaitTimeout);
+                statsPeriod, shutdownWaitTimeout, statsListen);
     }
 }

@@ -33,7 +33,7 @@ public final class SettingsTable {
     private static final Set<String> RESTART_ONLY = Set.of("listen_addr", "listen_port", "unix_socket_dir",
             "leak_idle_age",
             "leak_min_connections", "leak_window", "budget_headroom", "budget_check_interval", "budget_user",
-            "budget_password");
+            "budget_password", "stats_listen");
 
     private static final Map<String, Function<Settings, String>> RENDER = renderers();
 
@@ -195,6 +195,7 @@ public final class SettingsTable {
         r.put("budget_password", s -> s.budgetPassword() == null ? "" : "********"); // never shown
         r.put("stats_period", s -> seconds(s.statsPeriod()));
         r.put("shutdown_wait_timeout", s -> seconds(s.shutdownWaitTimeout()));
+        r.put("stats_listen", s -> s.statsListen() == null ? "off" : s.statsListen().toString());
         return java.util.Collections.unmodifiableMap(r);
     }
 }

@@ -51,6 +51,11 @@ public record SluiceConfig(Path source, Settings settings, Map<String, DatabaseC
         return WorkloadParser.parse(extraSections.getOrDefault("workloads", List.of()), new Problems());
     }
 
+    /** The [alerts] section over the built-in defaults; validated when the file was loaded. */
+    public AlertsConfig alerts() {
+        return AlertsParser.parse(extraSections.getOrDefault("alerts", List.of()), new Problems());
+    }
+
     /** PgBouncer's precedence: [users] pool_mode, else the database's, else the global one. */
     public PoolMode poolMode(DatabaseConfig database, String user) {
         UserConfig u = users.get(user);

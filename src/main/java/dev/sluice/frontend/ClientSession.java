@@ -136,11 +136,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private ScheduledFuture<?> loginTimer;
     private ScheduledFuture<?> waitTimer;
     private DisconnectReason closeReason;
+    /** Latency histograms for /metrics (dev.sluice.observe); ClientMetrics.OFF when stats_listen is off. */
+    private final dev.sluice.observe.ClientMetrics metrics;
     /** `sluice audit`'s listener; null (one branch per event) when nobody listens. */
     private final dev.sluice.audit.ConnectionEvents events;
 
     public ClientSession(ProxyContext proxy) {
         this.proxy = proxy;
+        this.metrics = proxy.clientMetrics();
         this.events = proxy.connectionEvents();
     }
 
@@ -207,6 +210,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     /** When this client started waiting for a server, 0 when it is not waiting. */
     public long waitingSinceNanos() {
         return waiting ? waitStartNanos : 0;
+    }
+
+    /** This client's latency histograms; holdingSinceNanos() tells since when it holds its server. */
+    public dev.sluice.observe.ClientMetrics metrics() {
+        return metrics;
     }
 
     /** For SHOW CLIENTS/POOLS: "login", then "waiting" (queued for a server), "active" (linked) or "idle". */
@@ -418,6 +426,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             channel.writeAndFlush(PgMessage.encodeAll(channel.alloc(), send.message()));
         } else if (step instanceof ClientAuthenticator.Step.Failure f) {
             log.info("client {} failed authentication: {}", describe(), f.error().message());
+            metrics.authFailed(user, database, channel.remoteAddress());
             fatal(f.error(), DisconnectReason.AUTH_FAILED);
         } else if (step instanceof ClientAuthenticator.Step.Success ok) {
             auth = null;
@@ -990,6 +999,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         String reason = proxy.pools().waitReason(pool, workload);
         proxy.pools().cancelWait(pool, this);
         stopWaiting();
+        metrics.waitEnded(workload, waitStartNanos == 0 ? 0 : System.nanoTime() - waitStartNanos);
         workload.countQueueTimeout();
         breakerOutcome(new java.util.concurrent.TimeoutException(reason));
         boolean own = workload.config().queueTimeout() != null;
@@ -1053,6 +1063,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             waitStartNanos = 0;
         }
         pool.stats().assigned(waited);
+        metrics.leased(workload, waited);
         breakerOutcome(null);
         server = s;
         serverSentFatal = false;
@@ -1290,8 +1301,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         long now = lastActivityNanos;
         if (outstanding == 0 && queryStartNanos != 0) {
             statQueryNanos += now - queryStartNanos; // time the server was busy for us, pipelined queries once
+            metrics.queryEnded(now - queryStartNanos, pool, workload);
         }
         if (txnStatus == ReadyForQuery.IDLE && outstanding == 0) {
+            metrics.transactionEnded(xactStartNanos == 0 ? 0 : now - xactStartNanos, pool, workload);
             pool.stats().transaction(statQueries, xactStartNanos == 0 ? 0 : now - xactStartNanos, statQueryNanos,
                     statReceived, statSent);
             xactStartNanos = 0;

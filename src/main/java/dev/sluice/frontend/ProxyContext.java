@@ -40,4 +40,9 @@ public interface ProxyContext {
      * its channel over (the session has already left the client set) and decides whether the user may in.
      */
     void openConsole(Channel channel, long clientId, String user, Map<String, String> startupParameters);
+
+    /** A new client's latency histograms (dev.sluice.observe); asked once per client, at its creation. */
+    default dev.sluice.observe.ClientMetrics clientMetrics() {
+        return dev.sluice.observe.ClientMetrics.OFF;
+    }
 }

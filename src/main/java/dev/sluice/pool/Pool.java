@@ -152,6 +152,16 @@ public final class Pool {
         return all;
     }
 
+    /** Read-only copy of this pool's counts (observability); under the manager's lock. */
+    PoolCounts counts(int capacity, long now) {
+        Map<String, Integer> byWorkload = new HashMap<>();
+        for (Workload w : active.values()) {
+            byWorkload.merge(w == null ? "" : w.name(), 1, Integer::sum);
+        }
+        return new PoolCounts(key, serverKey, budgetServer != null, settings, capacity, idle.size(), active.size(),
+                connecting, closing, waiters.size(), oldestWaitNanos(now), byWorkload);
+    }
+
     long oldestWaitNanos(long now) {
         Waiter w = waiters.peekFirst();
         return w == null ? 0 : now - w.sinceNanos();

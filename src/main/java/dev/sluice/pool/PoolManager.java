@@ -117,6 +117,18 @@ public final class PoolManager {
         }
     }
 
+    /** Every pool's counts at one instant, for metrics, alerts and the dashboard; changes nothing. */
+    public List<PoolCounts> counts() {
+        long now = System.nanoTime();
+        synchronized (lock) {
+            List<PoolCounts> out = new ArrayList<>(pools.size());
+            for (Pool p : pools.values()) {
+                out.add(p.counts(capacity(p), now));
+            }
+            return out;
+        }
+    }
+
     // ---- leasing API used by client sessions ----
 
     public ServerConnection acquire(Pool pool, ServerWaiter w) {

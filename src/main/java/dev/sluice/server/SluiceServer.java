@@ -69,6 +69,8 @@ public final class SluiceServer implements ProxyContext, ConsoleContext, AutoClo
     private final Set<ClientSession> clients = ConcurrentHashMap.newKeySet();
     private final AtomicInteger clientCount = new AtomicInteger();
     private final dev.sluice.guard.LeakDetector leakDetector;
+    /** Metrics, alerts, health checks and the dashboard (dev.sluice.observe). */
+    private final dev.sluice.observe.Observability observability;
     private final java.util.List<dev.sluice.guard.BudgetMonitor> budgetMonitors = new java.util.ArrayList<>();
     private final java.util.List<Channel> listeners = new java.util.ArrayList<>();
     /** Set by `sluice audit` before start(); null otherwise. */
@@ -106,6 +108,8 @@ public final class SluiceServer implements ProxyContext, ConsoleContext, AutoClo
             budgetMonitors.add(monitor);
         }
         leakDetector = new dev.sluice.guard.LeakDetector(st.leakIdleAge(), st.leakMinConnections(), st.leakWindow());
+        observability = new dev.sluice.observe.Observability(new dev.sluice.observe.ProxyView(pools, budgetMonitors,
+                leakDetector, this::clients, this::isShuttingDown), () -> listeners.isEmpty() ? 0 : port());
     }
 
     /** Binds the listener; returns the port (useful with listen_port = 0 in tests). */
@@ -145,6 +149,7 @@ public final class SluiceServer implements ProxyContext, ConsoleContext, AutoClo
         }
         pools.startJanitor();
         budgetMonitors.forEach(dev.sluice.guard.BudgetMonitor::start);
+        observability.start();
         workerGroup.scheduleAtFixedRate(this::checkClientTimeouts, 1, 1, TimeUnit.SECONDS);
         workerGroup.scheduleAtFixedRate(this::updateAverages, 1, 1, TimeUnit.SECONDS);
         workerGroup.scheduleAtFixedRate(this::sampleLeaks, 1, 1, TimeUnit.SECONDS);
@@ -242,6 +247,21 @@ public final class SluiceServer implements ProxyContext, ConsoleContext, AutoClo
 
     public dev.sluice.guard.LeakDetector leakDetector() {
         return leakDetector;
+    }
+
+    /** Sluice's alerts: firing() for SHOW ALERTS, firstFired(name) for `sluice replay`, history(). */
+    public dev.sluice.observe.AlertEngine alerts() {
+        return observability.alerts();
+    }
+
+    /** The stats listener's port (/metrics, /healthz, /readyz, the dashboard); -1 when off. */
+    public int statsPort() {
+        return observability.statsPort();
+    }
+
+    @Override
+    public dev.sluice.observe.ClientMetrics clientMetrics() {
+        return observability.newClientMetrics();
     }
 
     @Override
@@ -473,6 +493,7 @@ public final class SluiceServer implements ProxyContext, ConsoleContext, AutoClo
             return;
         }
         try {
+            observability.close();
             for (Channel l : listeners) {
                 l.close().syncUninterruptibly();
             }

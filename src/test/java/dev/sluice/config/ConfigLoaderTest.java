@@ -215,7 +215,8 @@ class ConfigLoaderTest {
                 d.ignoreStartupParameters(), d.maxClientMessageSize(), d.maxStartupPacketSize(),
                 d.maxServerMessageSize(), d.maxPreparedStatements(), d.leakIdleAge(), d.leakMinConnections(),
                 d.leakWindow(), d.maxDbConnectionsAuto(), d.budgetHeadroom(), d.budgetCheckInterval(),
-                d.budgetUser(), d.budgetPassword(), d.unixSocketDir(), d.statsPeriod(), d.shutdownWaitTimeout()));
+                d.budgetUser(), d.budgetPassword(), d.unixSocketDir(), d.statsPeriod(), d.shutdownWaitTimeout(),
+                d.statsListen()));
         assertThat(d.listenAddr()).isEqualTo("127.0.0.1");
         assertThat(d.listenPort()).isEqualTo(6432);
         assertThat(d.authType()).isEqualTo(AuthType.MD5);
@@ -707,7 +708,7 @@ class ConfigLoaderTest {
                 [workloads]
                 reporting = match=user:report_user max=5
                 [alerts]
-                Pool_Saturation = "90%"
+                Budget_Warn = "90%"
                 [peers]
                 1 = host=/tmp/pgbouncer1
                 """);
@@ -715,7 +716,7 @@ class ConfigLoaderTest {
         assertThat(cfg.extraSections().get("workloads"))
                 .containsExactly(new RawEntry("reporting", "match=user:report_user max=5", ini, 6));
         assertThat(cfg.extraSections().get("alerts"))
-                .containsExactly(new RawEntry("Pool_Saturation", "\"90%\"", ini, 8));
+                .containsExactly(new RawEntry("Budget_Warn", "\"90%\"", ini, 8));
         assertThat(cfg.warnings()).extracting(ConfigProblem::line).containsExactly(9);
     }
 
