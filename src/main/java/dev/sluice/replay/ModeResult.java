@@ -71,6 +71,10 @@ final class ModeResult {
     int jobPeakHeld;
     String jobLastError;
     Double firstAlertS;
+    Double firstRefusalS;
+    String firstRefusalDetail;
+    /** Alerts Sluice fired after the deploy: at_s, name, severity, key, summary, culprit. */
+    final List<Map<String, Object>> alerts = new ArrayList<>();
     String firstAlertMeaning;
     String firstAlertDetail;
     Double leakAttributedS;
@@ -118,6 +122,9 @@ final class ModeResult {
         j.put("first_alert_s", firstAlertS);
         j.put("first_alert_meaning", firstAlertMeaning);
         j.put("first_alert_detail", firstAlertDetail);
+        j.put("first_refusal_s", firstRefusalS);
+        j.put("first_refusal_detail", firstRefusalDetail);
+        j.put("alerts", alerts);
         j.put("leak_attributed_s", leakAttributedS);
         j.put("leak_attribution", leakAttribution);
         j.put("notes", notes);

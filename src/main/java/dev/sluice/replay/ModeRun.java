@@ -50,6 +50,7 @@ final class ModeRun {
              LoadGenerator load = new LoadGenerator(scenario, api.port())) {
             warmUp(api);
             long t0 = System.nanoTime() + 200_000_000L; // everything starts together, a moment from now
+            java.time.Instant t0Wall = java.time.Instant.now().plusMillis(200);
             load.start(t0);
             job.deploy(scenario.deployAt().toMillis() + 200, scenario.jobRate());
             if (scenario.fixAt() != null) {
@@ -61,10 +62,11 @@ final class ModeRun {
                 sleepUntil(t0 + tick * 200_000_000L);
                 double now = tick / 5.0;
                 if (sluice != null) {
-                    if (r.firstAlertS == null && refusalsOf(jobWorkload) > base && now >= deployS) {
-                        r.firstAlertS = ModeResult.round(now - deployS, 1);
-                        r.firstAlertDetail = refusalDetail(jobWorkload);
+                    if (r.firstRefusalS == null && refusalsOf(jobWorkload) > base && now >= deployS) {
+                        r.firstRefusalS = ModeResult.round(now - deployS, 1);
+                        r.firstRefusalDetail = refusalDetail(jobWorkload);
                     }
+                    collectAlerts(r, sluice, t0Wall, deployS);
                     if (r.leakAttributedS == null) {
                         for (LeakDetector.Suspect s : sluice.sluice().leakDetector().suspects()) {
                             if (s.source().workload().equals(jobWorkload.name())
@@ -134,10 +136,10 @@ final class ModeRun {
             r.baselineP99Ms = before.getTotalCount() == 0 ? null : before.getValueAtPercentile(99) / 1000.0;
         }
         if (sluice != null) {
-            r.firstAlertMeaning = "seconds from the job's deploy to Sluice's first refusal of workload \""
-                    + jobWorkload.name() + "\" (max_clients, queue timeout or circuit breaker); each refusal is"
-                    + " an error to the job with SQLSTATE 53300/57P03 and a log line with reason=... (this Sluice"
-                    + " has no budget alert API yet, so this is the earliest signal it gives)";
+            r.firstAlertMeaning = "seconds from the job's deploy to the first alert Sluice's alert engine fired"
+                    + " (any rule: budget, workload shedding, breaker, leak suspect; logged, sent to the webhook,"
+                    + " shown by SHOW ALERTS); first_refusal_s is the first refusal of workload \""
+                    + jobWorkload.name() + "\" (an error to the job, SQLSTATE 53300/57P03)";
         } else {
             r.firstAlertMeaning = target.mode().equals("direct")
                     ? "nothing between the job and PostgreSQL raises an alert"
@@ -165,6 +167,33 @@ final class ModeRun {
                 progress.update(target.mode() + "~", i, n, "warming up (not measured)");
             }
             load.drain(scenario.apiTimeout().plusSeconds(1));
+        }
+    }
+
+    /** Alerts the engine fired since the deploy, in order, as seconds after the deploy. */
+    private static void collectAlerts(ModeResult r, SluiceTarget sluice, java.time.Instant t0Wall, double deployS) {
+        for (dev.sluice.observe.AlertEngine.Event e : sluice.sluice().alerts().history()) {
+            if (!e.alert().firing()) {
+                continue;
+            }
+            double at = java.time.Duration.between(t0Wall, e.at()).toMillis() / 1000.0 - deployS;
+            String key = e.alert().key();
+            if (at < 0 || r.alerts.stream().anyMatch(a -> a.get("key").equals(key) && a.get("at_s").equals(
+                    ModeResult.round(at, 1)))) {
+                continue;
+            }
+            Map<String, Object> a = new java.util.LinkedHashMap<>();
+            a.put("at_s", ModeResult.round(at, 1));
+            a.put("name", e.alert().name());
+            a.put("severity", e.alert().severity().label());
+            a.put("key", key);
+            a.put("summary", e.alert().summary());
+            a.put("culprit", e.alert().culprit());
+            r.alerts.add(a);
+            if (r.firstAlertS == null || at < r.firstAlertS) {
+                r.firstAlertS = ModeResult.round(at, 1);
+                r.firstAlertDetail = e.alert().describe();
+            }
         }
     }
 

@@ -134,9 +134,13 @@ public final class Replay {
                     "peak " + sluice.peakDbConnections + " of " + ordinary + " ordinary connection slots; the job"
                             + " held at most " + sluice.jobPeakHeld + " connections, " + sluice.jobFailures
                             + " of its " + sluice.jobTasks + " tasks were refused or failed", true));
-            c.add(new Check("sluice", "the job is reported: Sluice signals the job after its deploy",
-                    sluice.firstAlertS != null, sluice.firstAlertS == null ? "Sluice never refused the job"
-                    : String.format(java.util.Locale.ROOT, "first refusal of the job %.1fs after the deploy (%s)", sluice.firstAlertS,
+            c.add(new Check("sluice", "the job is refused at its own limits, with an error naming its workload",
+                    sluice.firstRefusalS != null, sluice.firstRefusalS == null ? "Sluice never refused the job"
+                    : String.format(java.util.Locale.ROOT, "first refusal of the job %.1fs after the deploy (%s)",
+                    sluice.firstRefusalS, sluice.firstRefusalDetail), true));
+            c.add(new Check("sluice", "an alert fires after the deploy", sluice.firstAlertS != null,
+                    sluice.firstAlertS == null ? "Sluice's alert engine fired nothing during the replay"
+                    : String.format(java.util.Locale.ROOT, "first alert %.1fs after the deploy: %s", sluice.firstAlertS,
                     sluice.firstAlertDetail), true));
             c.add(new Check("sluice", "the leak is attributed to the job (leak detector names its source)",
                     sluice.leakAttributedS != null, sluice.leakAttributedS == null ? sluice.leakAttribution

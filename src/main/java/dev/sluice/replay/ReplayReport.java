@@ -20,7 +20,7 @@ public final class ReplayReport {
                 Durations.format(s.duration()), Durations.format(s.deployAt()),
                 s.fixAt() == null ? ", never fixed" : ", fixed at " + Durations.format(s.fixAt()), s.leak(),
                 Replay.trim(s.apiRate()), o.maxConnections(), o.ordinarySlots()));
-        String fmt = "  %-38s" + " %-17s".repeat(modes.size()) + "%n";
+        String fmt = "  %-38s" + " %-22s".repeat(modes.size()) + "%n";
         List<Object> head = new ArrayList<>();
         head.add("");
         head.addAll(modes);
@@ -37,8 +37,12 @@ public final class ReplayReport {
                     ? "FAIL" : "no", c.mode(), c.expectation(), c.evidence()));
         }
         ModeResult sl = o.modes().get("sluice");
-        if (sl != null) {
-            sb.append("\n  \"first alert\" in Sluice mode means: ").append(sl.firstAlertMeaning).append('\n');
+        if (sl != null && !sl.alerts.isEmpty()) {
+            sb.append("\n  Sluice's alerts after the deploy:\n");
+            for (Map<String, Object> a : sl.alerts) {
+                sb.append(String.format(Locale.ROOT, "    +%5.1fs %-24s %s%n", ((Number) a.get("at_s")).doubleValue(),
+                        a.get("name"), a.get("summary")));
+            }
         }
         return sb.toString();
     }
@@ -56,7 +60,9 @@ public final class ReplayReport {
         row(rows, o, "peak DB connections", r -> r.peakDbConnections + " / " + o.ordinarySlots());
         row(rows, o, "job connections leaked (peak)", r -> String.valueOf(r.jobPeakHeld));
         row(rows, o, "job tasks refused or failed", r -> r.jobFailures + " of " + r.jobTasks);
-        row(rows, o, "time to first alert (after deploy)", r -> r.firstAlertS == null ? "—" : "+" + secs(r.firstAlertS));
+        row(rows, o, "time to first refusal of the job", r -> r.firstRefusalS == null ? "—" : "+" + secs(r.firstRefusalS));
+        row(rows, o, "time to first alert (after deploy)", r -> r.firstAlertS == null ? "—" : "+" + secs(r.firstAlertS)
+                + (r.alerts.isEmpty() ? "" : " " + shortName((String) r.alerts.get(0).get("name"))));
         row(rows, o, "time to leak attribution", r -> r.leakAttributedS == null ? "—" : "+" + secs(r.leakAttributedS));
         if (o.scenario().fixAt() != null) {
             row(rows, o, "API healthy again (after deploy)", r -> r.recoveredS == null ? "not by the end"
@@ -72,6 +78,10 @@ public final class ReplayReport {
             cells.add(f.apply(r));
         }
         rows.add(cells);
+    }
+
+    private static String shortName(String alert) {
+        return alert.startsWith("Sluice") ? alert.substring("Sluice".length()) : alert;
     }
 
     static String secs(double s) {
@@ -91,7 +101,9 @@ public final class ReplayReport {
         j.put("definitions", Map.of(
                 "api_availability", "share of API requests (due in the run) answered without HTTP 5xx, timeout or"
                         + " connection error; 4xx business answers count as answered",
-                "first_alert_s", "seconds after the job's deploy; see each mode's first_alert_meaning",
+                "first_alert_s", "seconds after the job's deploy until Sluice's alert engine fired its first alert"
+                        + " (null: no alert; direct and PgBouncer have none); first_refusal_s: until Sluice first"
+                        + " refused the job",
                 "leak_attributed_s", "seconds after the job's deploy until Sluice's leak detector named the job's"
                         + " source (workload, application_name, user, address)",
                 "db_full_s", "seconds after the deploy until the app's connections filled max_connections minus"

@@ -132,10 +132,16 @@ class AuditTest {
 
     @Test
     void moreConnectionsAtOnceThanAllowedFail() throws Exception {
-        Outcome o = audit(false, 3, Duration.ofSeconds(5), true, javaJob("AnalyticsJob.java", 5));
+        assumeTrue(Files.isExecutable(Path.of(PSQL)), "psql is not installed");
+        // three sessions at once, each closed properly (psql ends with Terminate when its input ends)
+        String script = "for i in 1 2 3; do { echo 'SELECT 1;'; sleep 2; } | PGAPPNAME=fanout " + PSQL
+                + " -X -q -o /dev/null & done; wait";
+        Outcome o = audit(false, 2, Duration.ofSeconds(5), false, "bash", "-c", script);
         assertThat(o.exit()).as(o.out()).isEqualTo(1);
-        assertThat((List<?>) o.json().get("violations")).hasSize(1);
-        assertThat(o.out()).contains("too many connections").contains("limit 3, --max-connections");
+        assertThat(num(o.group("fanout"), "leaked")).isZero();
+        assertThat(num(o.json(), "peak_concurrent")).isEqualTo(3);
+        assertThat((List<?>) o.json().get("violations")).as(o.out()).hasSize(1);
+        assertThat(o.out()).contains("too many connections").contains("limit 2, --max-connections");
     }
 
     @Test

@@ -89,8 +89,11 @@ class ReplayTest {
         assertThat(d(sluice, "peak_db_connections")).as(why).isLessThan(d(direct, "peak_db_connections"));
         assertThat(d(sluice, "job_peak_connections_held")).as(why).isLessThanOrEqualTo(20); // analytics max_clients
         assertThat(d(sluice, "job_failures")).as(why).isGreaterThan(0);
+        assertThat(d(sluice, "first_refusal_s")).as(why).isBetween(0.0, 18.0);
         assertThat(d(sluice, "first_alert_s")).as(why).isBetween(0.0, 18.0);
-        assertThat((String) sluice.get("first_alert_meaning")).contains("first refusal of workload \"analytics\"");
+        assertThat((String) sluice.get("first_alert_meaning")).contains("first alert Sluice's alert engine fired");
+        assertThat(((List<?>) sluice.get("alerts")).stream().map(a -> (Map<?, ?>) a)
+                .filter(a -> String.valueOf(a.get("key")).contains("analytics"))).as(why).isNotEmpty();
         // named: since the leak detector counts refusals at max_clients, also a leak capped within a second
         assertThat(d(sluice, "leak_attributed_s")).as(why).isBetween(0.0, 18.0);
         assertThat((String) sluice.get("leak_attribution")).contains("analytics-job");
