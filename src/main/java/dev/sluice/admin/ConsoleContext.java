@@ -38,6 +38,9 @@ public interface ConsoleContext {
 
     String version();
 
+    /** The alert engine, for SHOW ALERTS (alerts are evaluated whether or not stats_listen serves them). */
+    dev.sluice.observe.AlertEngine alerts();
+
     /** Leak suspects, for SHOW LEAKS. */
     dev.sluice.guard.LeakDetector leakDetector();
 

@@ -72,7 +72,7 @@ final class ShowCommands {
             "\tSHOW HELP|CONFIG|DATABASES|POOLS|CLIENTS|SERVERS|USERS|VERSION",
             "\tSHOW LISTS",
             "\tSHOW STATS|STATS_TOTALS|STATS_AVERAGES|TOTALS",
-            "\tSHOW WORKLOADS|LEAKS|BUDGET|BYPASS",
+            "\tSHOW WORKLOADS|LEAKS|BUDGET|BYPASS|ALERTS",
             "\tSET key = arg",
             "\tRELOAD",
             "\tPAUSE [<db>]",
@@ -103,6 +103,7 @@ final class ShowCommands {
             case "LISTS" -> lists(ctx);
             case "VERSION" -> ResultTable.of(text("version")).row(ctx.version());
             case "WORKLOADS" -> workloads(ctx);
+            case "ALERTS" -> alerts(ctx);
             case "LEAKS" -> leaks(ctx);
             case "BUDGET" -> budget(ctx);
             case "BYPASS" -> bypass(ctx);
@@ -355,6 +356,22 @@ final class ShowCommands {
             t.row(w.name(), c.matches().isEmpty() ? "(rest)" : c.matches().toString(), c.reserve(), c.max(),
                     w.inUse(), waiting.getOrDefault(w.name(), 0), w.clients(), c.maxClients(), c.priority(),
                     w.breakerState(), w.refusedMaxClients(), w.refusedQueueTimeout(), w.shedByBreaker());
+        }
+        return t;
+    }
+
+    static final List<Column> ALERTS = List.of(text("name"), text("severity"), text("since"), text("summary"),
+            text("culprit"));
+
+    /** Sluice: alerts firing now, critical first (the same ones the log, the webhook and /metrics report). */
+    private static ResultTable alerts(ConsoleContext ctx) {
+        ResultTable t = new ResultTable(ALERTS);
+        var engine = ctx.alerts();
+        if (engine != null) {
+            for (var a : engine.firing()) {
+                t.row(a.name(), a.severity().label(), a.startsAt() == null ? null : TIME.format(a.startsAt()),
+                        a.summary(), a.culprit());
+            }
         }
         return t;
     }

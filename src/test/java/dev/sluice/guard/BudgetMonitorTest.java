@@ -83,6 +83,8 @@ class BudgetMonitorTest {
         logs = new ListAppender<>();
         logs.start();
         monitorLogger.addAppender(logs);
+        // Other tests run CLI commands in this JVM that set dev.sluice's level (cli/Logs): pin ours.
+        monitorLogger.setLevel(Level.INFO);
     }
 
     @AfterEach
@@ -92,6 +94,7 @@ class BudgetMonitorTest {
             c.close();
         }
         monitorLogger.detachAppender(logs);
+        monitorLogger.setLevel(null);
     }
 
     @Test

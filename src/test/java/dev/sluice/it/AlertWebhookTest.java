@@ -69,6 +69,7 @@ class AlertWebhookTest {
                     budget_check_interval = 1s
                     server_idle_timeout = 1
                     stats_listen = 127.0.0.1:0
+                    admin_users = postgres
                     [alerts]
                     fire_after = 1s
                     resolve_after = 1s
@@ -101,6 +102,10 @@ class AlertWebhookTest {
                 assertThat(sluice.alerts().firstFired("SluiceBudgetHigh")).isPresent();
                 assertThat(sluice.alerts().firstFired("SluiceBudgetCritical")).isEmpty();
                 assertThat(sluice.alerts().firing()).extracting(Alert::name).contains("SluiceBudgetHigh");
+                try (Console console = Console.open(port, "postgres", null)) { // and in the admin console
+                    assertThat(console.query("SHOW ALERTS").rows()).anySatisfy(r -> assertThat(r)
+                            .containsEntry("name", "SluiceBudgetHigh").containsEntry("severity", "warning"));
+                }
                 int stats = sluice.statsPort();
                 assertThat(Scrape.metrics(stats).value("sluice_alerts_firing", "alertname", "SluiceBudgetHigh"))
                         .isEqualTo(1);
