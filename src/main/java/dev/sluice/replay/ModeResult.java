@@ -79,7 +79,10 @@ final class ModeResult {
     String firstAlertDetail;
     Double leakAttributedS;
     String leakAttribution;
+    /** Seconds after the deploy from which the API stayed healthy after the fix; null if it never was down, or never recovered. */
     Double recoveredS;
+    /** Some second after the deploy answered fewer than 99% of its requests. */
+    boolean apiWentDown;
 
     ModeResult(String mode, String description) {
         this.mode = mode;
@@ -110,6 +113,7 @@ final class ModeResult {
         j.put("incident_availability", incidentAvailability == null ? null : round(incidentAvailability, 5));
         j.put("db_full_s", dbFullS);
         j.put("availability_after_db_full", availabilityAfterFull == null ? null : round(availabilityAfterFull, 5));
+        j.put("api_went_down", apiWentDown);
         j.put("recovered_s", recoveredS);
         j.put("p50_ms", round(p50Ms, 2));
         j.put("p99_ms", round(p99Ms, 2));

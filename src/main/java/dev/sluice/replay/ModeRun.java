@@ -259,7 +259,10 @@ final class ModeRun {
             }
             r.availabilityAfterFull = req == 0 ? null : (double) ok / req;
         }
-        if (fixS != null) {
+        boolean everDown = r.series.stream().anyMatch(x -> x.t() - 1 >= deployS && x.apiRequests() > 0
+                && x.apiOk() < 0.99 * x.apiRequests());
+        r.apiWentDown = everDown;
+        if (fixS != null && everDown) {
             // recovered: the first second after the fix from which every second answers ≥ 99% of its requests
             for (ModeResult.Second s : r.series) {
                 if (s.t() - 1 >= fixS && r.series.stream().filter(x -> x.t() >= s.t())

@@ -65,8 +65,8 @@ public final class ReplayReport {
                 + (r.alerts.isEmpty() ? "" : " " + shortName((String) r.alerts.get(0).get("name"))));
         row(rows, o, "time to leak attribution", r -> r.leakAttributedS == null ? "—" : "+" + secs(r.leakAttributedS));
         if (o.scenario().fixAt() != null) {
-            row(rows, o, "API healthy again (after deploy)", r -> r.recoveredS == null ? "not by the end"
-                    : "+" + secs(r.recoveredS));
+            row(rows, o, "API healthy again (after deploy)", r -> r.recoveredS != null ? "+" + secs(r.recoveredS)
+                    : !r.apiWentDown ? "never down" : "not by the end");
         }
         return rows;
     }
