@@ -17,12 +17,16 @@ public class AnalyticsJob {
         String url = System.getenv().getOrDefault("JDBC_DATABASE_URL", "jdbc:postgresql://127.0.0.1:5432/postgres");
         Properties props = new Properties();
         props.setProperty("ApplicationName", "analytics-job");
+        // Each task's result keeps a reference to its connection (as the incident's task objects did), so
+        // nothing, not even pgjdbc's cleaner of unreachable connections, closes them before the job ends.
+        java.util.List<Connection> taskResults = new java.util.ArrayList<>();
         for (int i = 0; i < tasks; i++) {
             Connection conn = DriverManager.getConnection(url, props); // a new connection per task...
             runQuery(conn);
+            taskResults.add(conn);
             // ...and never conn.close(): the bug
         }
-        System.out.println("analytics: processed " + tasks + " tasks");
+        System.out.println("analytics: processed " + taskResults.size() + " tasks");
     }
 
     static void runQuery(Connection conn) throws Exception {
