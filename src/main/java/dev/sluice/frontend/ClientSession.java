@@ -1410,10 +1410,6 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (state != State.READY) {
             return;
         }
-        if (log.isTraceEnabled() && server != null) {
-            log.trace("state {}: outstanding={} unsynced={} txn={} pending={} syncing={} tracker={}", describe(),
-                    outstanding, unsynced, (char) txnStatus, pending.size(), syncing, tracker);
-        }
         Settings st = proxy.settings();
         if (server != null && outstanding > 0 && !st.queryTimeout().isZero()
                 && now - queryStartNanos > st.queryTimeout().toNanos()) {
