@@ -54,6 +54,10 @@ final class ShowCommands {
             text("request_time"), int4("wait"), int4("wait_us"), int4("close_needed"), text("ptr"), text("link"),
             int4("remote_pid"), text("tls"), text("application_name"), int4("prepared_statements"), int8("id"));
 
+    /** SHOW CLIENTS: PgBouncer's columns, then Sluice's {@code pinned} (pin_on_session_state's reason, or empty). */
+    static final List<Column> CLIENTS = java.util.stream.Stream.concat(SOCKETS.stream(), java.util.stream.Stream.of(
+            text("pinned"))).toList();
+
     static final List<String> STAT_NAMES = List.of("xact_count", "query_count", "server_assignment_count",
             "server_closed_count", "received", "sent", "xact_time", "query_time", "wait_time", "server_lifetime",
             "client_parse_count", "server_parse_count", "bind_count");
@@ -138,14 +142,14 @@ final class ShowCommands {
     }
 
     private static ResultTable clients(ConsoleContext ctx) {
-        ResultTable t = new ResultTable(SOCKETS);
+        ResultTable t = new ResultTable(CLIENTS);
         long nowNanos = System.nanoTime();
         long nowMillis = System.currentTimeMillis();
         for (AdminSession a : ctx.consoleSessions()) {
             t.row("C", a.user(), CONSOLE_DB, "none", "active", host(a.remoteAddress()), port(a.remoteAddress()),
                     host(a.localAddress()), port(a.localAddress()), time(a.connectedAtMillis()),
                     time(wall(a.lastRequestNanos(), nowNanos, nowMillis)), 0, 0, 0, "C-" + a.id(), "", 0, "",
-                    a.applicationName(), 0, a.id());
+                    a.applicationName(), 0, a.id(), "");
         }
         for (ClientSession c : ctx.clients()) {
             String state = c.consoleState();
@@ -159,7 +163,8 @@ final class ShowCommands {
                     host(c.localAddress()), port(c.localAddress()), time(c.connectedAtMillis()),
                     time(wall(c.lastActivityNanos(), nowNanos, nowMillis)), (int) (waitUs / 1_000_000),
                     (int) (waitUs % 1_000_000), 0, "C-" + c.id(), s == null ? "" : "S-" + s.id(), 0, "",
-                    c.applicationName(), c.preparedStatementCount(), c.id());
+                    c.applicationName(), c.preparedStatementCount(), c.id(),
+                    c.pinReason() == null ? "" : c.pinReason());
         }
         return t;
     }

@@ -23,6 +23,8 @@ import java.util.List;
  * @param shutdownWaitTimeout Sluice-only: on SIGTERM or SHUTDOWN, how long running transactions may take to
  *                         finish before their connections are closed anyway (PgBouncer waits without a limit)
  * @param statsListen      Sluice-only: the HTTP listener for metrics, health and the dashboard; null = off
+ * @param pinOnSessionState Sluice-only: in transaction mode, a client that creates session state it cannot
+ *                         carry (temp table, LISTEN, advisory lock, ...) keeps its server until it disconnects
  */
 public record Settings(String listenAddr, int listenPort, AuthType authType, Path authFile, PoolMode poolMode,
         int maxClientConn, int defaultPoolSize, int minPoolSize, int reservePoolSize, Duration reservePoolTimeout,
@@ -35,7 +37,8 @@ public record Settings(String listenAddr, int listenPort, AuthType authType, Pat
         long maxServerMessageSize, int maxPreparedStatements, Duration leakIdleAge, int leakMinConnections,
         Duration leakWindow, boolean maxDbConnectionsAuto, BudgetHeadroom budgetHeadroom, Duration budgetCheckInterval,
         String budgetUser, String budgetPassword, String unixSocketDir,
-        Duration statsPeriod, Duration shutdownWaitTimeout, StatsListen statsListen) {
+        Duration statsPeriod, Duration shutdownWaitTimeout, StatsListen statsListen,
+        boolean pinOnSessionState) {
 
     public Settings {
         adminUsers = List.copyOf(adminUsers);
@@ -66,6 +69,7 @@ public record Settings(String listenAddr, int listenPort, AuthType authType, Pat
                 "",            // unix_socket_dir: PgBouncer's default is /tmp; Sluice listens on a socket only when set
                 Duration.ofSeconds(60),  // stats_period: PgBouncer's default
                 Duration.ofSeconds(30),  // shutdown_wait_timeout (Sluice-only): a typical orchestrator grace period
-                StatsListen.DEFAULT);    // stats_listen (Sluice-only): 127.0.0.1:9930
+                StatsListen.DEFAULT,     // stats_listen (Sluice-only): 127.0.0.1:9930
+                false);                  // pin_on_session_state (Sluice-only): off, servers are reset instead
     }
 }

@@ -105,6 +105,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private final Map<String, PreparedStatementRegistry.Statement> statements = new java.util.HashMap<>();
     /** Transaction mode: this lease changed session state; the server is reset before anyone else gets it. */
     private boolean sessionDirty;
+    /**
+     * pin_on_session_state: why this client keeps its server until it disconnects (a word of
+     * {@link SessionState#pinReason}), null while it is not pinned. Read by SHOW CLIENTS from another thread.
+     */
+    private volatile String pinReason;
     /** A SET/RESET the client sent, applied to {@code desired} at its ReadyForQuery if no error came. */
     private String[] pendingSetting;
     private boolean pendingSettingFailed;
@@ -175,6 +180,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         return desired.getOrDefault("application_name", "");
     }
 
+    /** Session mode: the server must have been opened with this client's startup parameters (see Pool). */
+    @Override
+    public Map<String, String> startupParameters() {
+        return mode == PoolMode.SESSION ? requested : null;
+    }
+
     // Read by the admin console from another thread: a snapshot for display, possibly a moment stale.
 
     public long id() {
@@ -200,6 +211,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     /** The server this client is linked to now, or null. */
     public ServerConnection linkedServer() {
         return server;
+    }
+
+    /** pin_on_session_state: why this client keeps its server ("listen", "temp_table", ...), or null. */
+    public String pinReason() {
+        return pinReason;
     }
 
     /** Protocol-level prepared statements this client has (by its own names). */
@@ -530,7 +546,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                     ? proxy.cancelRegistry().registerWithPid(this, server.backendKey().processId())
                     : proxy.cancelRegistry().register(this);
         }
-        Map<String, String> shown = new LinkedHashMap<>(pool.welcomeParameters());
+        // Session mode: the real session's parameters, as its server reported them at login.
+        Map<String, String> shown = new LinkedHashMap<>(mode == PoolMode.SESSION && server != null
+                ? server.parameters() : pool.welcomeParameters());
         for (Map.Entry<String, String> e : desired.entrySet()) {
             if (shown.containsKey(e.getKey())) {
                 shown.put(e.getKey(), e.getValue());
@@ -570,8 +588,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (type == MessageType.QUERY || type == MessageType.PARSE) {
             rememberStatement(type, frame);
             if (mode != PoolMode.SESSION) {
-                if (!sessionDirty && SessionState.textMayChangeSession(frame)) {
+                if ((!sessionDirty || mayPin()) && SessionState.textMayChangeSession(frame)) {
                     sessionDirty = true;
+                    if (mayPin()) {
+                        pin(SessionState.textPinReason(frame));
+                    }
                 }
                 noteSessionSetting(type, frame);
             }
@@ -639,8 +660,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         while ((first == ' ' || first == '\n' || first == '\t') && ++from < frame.writerIndex()) {
             first = frame.getByte(from);
         }
-        if ((first | 0x20) != 's' && (first | 0x20) != 'r') {
-            return; // cheap exit: not SET or RESET
+        if ((first | 0x20) != 's' && (first | 0x20) != 'r' && (first | 0x20) != 'd') {
+            return; // cheap exit: not SET, RESET or DISCARD
         }
         int end = frame.indexOf(from, frame.writerIndex(), (byte) 0);
         if (end < 0) {
@@ -662,8 +683,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         // Idle: no server and not waiting, or holding a server inside a transaction with nothing in flight
         // (a connection left in an open transaction is leaked too).
-        boolean idle = (server == null && !waiting)
-                || (server != null && outstanding == 0 && !syncing && txnStatus != ReadyForQuery.IDLE);
+        boolean idle = (server == null && !waiting) || (server != null && outstanding == 0 && !syncing
+                && (txnStatus != ReadyForQuery.IDLE || pinReason != null));
         byte[] stmt = lastStatement;
         String addr = channel.remoteAddress() instanceof InetSocketAddress i && i.getAddress() != null
                 ? i.getAddress().getHostAddress() : "unix";
@@ -1101,6 +1122,15 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     /** Makes the server's session match this client's settings, then starts forwarding. */
     private void syncAndLink(ServerConnection s) {
+        if (mode == PoolMode.SESSION) {
+            // The server was opened with this client's startup parameters: its session is already the one
+            // the client asked for, with them as its defaults. Nothing to SET.
+            desired.clear();
+            desired.putAll(requested);
+            desired.putAll(s.parameters());
+            linked();
+            return;
+        }
         String sync = syncStatements(s);
         if (sync.isEmpty()) {
             linked();
@@ -1278,8 +1308,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                     }
                 }
                 case MessageType.COMMAND_COMPLETE -> {
-                    if (mode != PoolMode.SESSION && !sessionDirty && SessionState.changesSession(f)) {
+                    if (mode != PoolMode.SESSION && (!sessionDirty || mayPin()) && SessionState.changesSession(f)) {
                         sessionDirty = true;
+                        if (mayPin()) {
+                            byte[] stmt = lastStatement;
+                            pin(SessionState.pinReason(f, pendingSetting != null, stmt == null ? ""
+                                    : new String(stmt, java.nio.charset.StandardCharsets.UTF_8)));
+                        }
                     }
                 }
                 default -> { }
@@ -1317,10 +1352,23 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     private void carrySetting(String[] setting) {
         String name = setting[0];
+        if (name.equals(LocalStatements.ALL)) {
+            // RESET ALL / DISCARD ALL: every carried SET is gone; the session defaults are this client's
+            // startup parameters over the server's, as on a direct connection.
+            server.applied().clear();
+            fillDesired(pool.welcomeParameters());
+            restoreStartupParameters();
+            return;
+        }
         if (setting[1] == null) {
-            desired.remove(name); // RESET: back to the server's default (this server was reset by DISCARD ALL)
-            if (server != null) {
-                server.applied().remove(name);
+            // RESET name (or SET name TO DEFAULT): back to the session default, which for a startup parameter
+            // is the client's own value, else the server's.
+            server.applied().remove(name);
+            if (requested.containsKey(name)) {
+                desired.put(name, requested.get(name));
+                restoreStartupParameters();
+            } else {
+                desired.remove(name);
             }
             return;
         }
@@ -1334,9 +1382,52 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
     }
 
+    /**
+     * Transaction mode, after the client's RESET / RESET ALL / DISCARD ALL: PostgreSQL put the server's
+     * defaults back, so this client's startup parameters are set again on the same server before anything
+     * else runs on it; the client is told the reported ones (ParameterStatus), as it would be directly.
+     */
+    private void restoreStartupParameters() {
+        ServerConnection s = server;
+        String sql = syncStatements(s);
+        if (sql.isEmpty()) {
+            return;
+        }
+        Map<String, String> before = new java.util.HashMap<>(s.parameters());
+        syncing = true;
+        s.runInternal(sql, (srv, err) -> eventLoop().execute(() -> {
+            if (err == null && srv == server && state != State.CLOSED) {
+                for (Map.Entry<String, String> e : srv.parameters().entrySet()) {
+                    if (!e.getValue().equals(before.get(e.getKey()))) {
+                        channel.write(PgMessage.encodeAll(channel.alloc(), new ParameterStatus(e.getKey(), e.getValue())),
+                                channel.voidPromise());
+                    }
+                }
+                channel.flush();
+            }
+            syncDone(srv, err);
+        }));
+    }
+
+    /** pin_on_session_state is on and this client is not pinned yet. */
+    private boolean mayPin() {
+        return pinReason == null && proxy.settings().pinOnSessionState();
+    }
+
+    /** pin_on_session_state: this client keeps its server until it disconnects; the server is reset then. */
+    private void pin(String reason) {
+        if (reason == null) {
+            return;
+        }
+        pinReason = reason;
+        metrics.pinned(pool, reason);
+        log.info("client {}: pinned to server {} until it disconnects: reason={} (pin_on_session_state)", describe(),
+                server, reason);
+    }
+
     /** In transaction mode, the server goes back to the pool at the end of each transaction. */
     private void maybeRelease() {
-        if (mode == PoolMode.SESSION || server == null || syncing || outstanding > 0 || unsynced
+        if (mode == PoolMode.SESSION || pinReason != null || server == null || syncing || outstanding > 0 || unsynced
                 || txnStatus != ReadyForQuery.IDLE || !pending.isEmpty() || state != State.READY
                 || (tracker != null && !tracker.isEmpty())) {
             return;

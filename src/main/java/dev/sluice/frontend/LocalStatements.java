@@ -21,14 +21,21 @@ final class LocalStatements {
     private static final Pattern SESSION_RESET = Pattern.compile(
             "\\s*RESET\\s+([A-Za-z_][A-Za-z0-9_]*(?:\\.[A-Za-z_][A-Za-z0-9_]*)?)\\s*;?\\s*", Pattern.CASE_INSENSITIVE);
 
+    private static final Pattern RESET_ALL = Pattern.compile("\\s*(?:RESET|DISCARD)\\s+ALL\\s*;?\\s*",
+            Pattern.CASE_INSENSITIVE);
+
+    /** The name {@link #sessionSetting} gives RESET ALL and DISCARD ALL: every setting goes back to its default. */
+    static final String ALL = "*";
+
     /** Settings that are not plain GUCs or must not be carried from server to server. */
     private static final java.util.Set<String> NOT_CARRIED = java.util.Set.of("role", "session", "transaction",
             "constraints", "local", "session_authorization", "all");
 
     /**
      * A single session-level {@code SET name = value} / {@code SET name TO value} (not LOCAL, not ROLE,
-     * TRANSACTION...): returns {name (canonical), value SQL text}; {name, null} for {@code RESET name};
-     * null for anything else. The value is kept as the client wrote it, to be re-applied verbatim.
+     * TRANSACTION...): returns {name (canonical), value SQL text}; {name, null} for {@code RESET name} and
+     * {@code SET name TO DEFAULT}; {@link #ALL}, null for RESET ALL and DISCARD ALL; null for anything else.
+     * The value is kept as the client wrote it, to be re-applied verbatim.
      */
     static String[] sessionSetting(String sql) {
         if (sql.length() > 500) {
@@ -37,15 +44,19 @@ final class LocalStatements {
         Matcher m = SESSION_SET.matcher(sql);
         if (m.matches()) {
             String name = StartupParameters.canonical(m.group(1));
-            if (NOT_CARRIED.contains(name.toLowerCase(java.util.Locale.ROOT)) || m.group(2).equalsIgnoreCase("default")) {
+            if (NOT_CARRIED.contains(name.toLowerCase(java.util.Locale.ROOT))) {
                 return null;
             }
-            return new String[] {name, m.group(2).trim()};
+            // SET name TO DEFAULT is RESET name.
+            return new String[] {name, m.group(2).trim().equalsIgnoreCase("default") ? null : m.group(2).trim()};
         }
         Matcher r = SESSION_RESET.matcher(sql);
         if (r.matches()) {
             String name = StartupParameters.canonical(r.group(1));
             return NOT_CARRIED.contains(name.toLowerCase(java.util.Locale.ROOT)) ? null : new String[] {name, null};
+        }
+        if (RESET_ALL.matcher(sql).matches()) {
+            return new String[] {ALL, null};
         }
         return null;
     }

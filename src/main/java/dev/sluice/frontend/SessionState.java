@@ -84,6 +84,64 @@ final class SessionState {
         return TEMP_DDL.matcher(sql).find();
     }
 
+    // ---- pin_on_session_state: which state, in a stable greppable word ----
+
+    private static final java.util.regex.Pattern TRANSACTION_SCOPED_SET = java.util.regex.Pattern.compile(
+            "\\s*SET\\s+(?:LOCAL|TRANSACTION|CONSTRAINTS)\\b", java.util.regex.Pattern.CASE_INSENSITIVE);
+    private static final java.util.regex.Pattern SET_KIND = java.util.regex.Pattern.compile(
+            "\\s*SET\\s+(?:SESSION\\s+)?(ROLE|SESSION\\s+AUTHORIZATION|CHARACTERISTICS)\\b",
+            java.util.regex.Pattern.CASE_INSENSITIVE);
+
+    /**
+     * Why a CommandComplete means the client now has session state that Sluice cannot carry to another
+     * server, or null when it does not: a SET that Sluice carries ({@code carried}), transaction-scoped
+     * SETs, RESET, DISCARD and CREATE TABLE (a temporary one is caught by its text) do not pin.
+     * {@code statement}: the start of the statement's text.
+     */
+    static String pinReason(ByteBuf commandComplete, boolean carried, String statement) {
+        int start = commandComplete.readerIndex() + 5;
+        String tag = commandComplete.toString(start, commandComplete.writerIndex() - 1 - start, StandardCharsets.US_ASCII);
+        switch (tag) {
+            case "LISTEN" -> {
+                return "listen";
+            }
+            case "PREPARE" -> {
+                return "prepare";
+            }
+            case "DECLARE CURSOR" -> {
+                return statement.toLowerCase(java.util.Locale.ROOT).contains("hold") ? "cursor_with_hold" : null;
+            }
+            case "SET" -> {
+                if (carried || TRANSACTION_SCOPED_SET.matcher(statement).lookingAt()) {
+                    return null;
+                }
+                java.util.regex.Matcher m = SET_KIND.matcher(statement);
+                if (!m.lookingAt()) {
+                    return "set";
+                }
+                String kind = m.group(1).toLowerCase(java.util.Locale.ROOT);
+                return kind.equals("role") ? "set_role"
+                        : kind.startsWith("session") ? "session_authorization" : "session_characteristics";
+            }
+            default -> {
+                return null;
+            }
+        }
+    }
+
+    /** Why a Query/Parse text for which {@link #textMayChangeSession} was true pins: its marker's name. */
+    static String textPinReason(ByteBuf frame) {
+        String sql = frame.toString(frame.readerIndex() + 5, frame.readableBytes() - 5, StandardCharsets.UTF_8)
+                .toLowerCase(java.util.Locale.ROOT);
+        if (sql.contains("advisory_lock")) {
+            return "advisory_lock";
+        }
+        if (sql.contains("set_config")) {
+            return "set_config";
+        }
+        return "temp_table";
+    }
+
     private static final java.util.regex.Pattern TEMP_DDL = java.util.regex.Pattern.compile(
             "create\\s+(?:or\\s+replace\\s+)?(?:global\\s+|local\\s+)?temp(?:orary)?\\s",
             java.util.regex.Pattern.CASE_INSENSITIVE);

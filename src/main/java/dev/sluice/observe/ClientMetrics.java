@@ -63,6 +63,13 @@ public final class ClientMetrics {
         }
     }
 
+    /** pin_on_session_state pinned the client to its server because of {@code reason}. */
+    public void pinned(Pool pool, String reason) {
+        if (traffic != null) {
+            traffic.pinned(pool == null ? "" : pool.key().database(), reason);
+        }
+    }
+
     /** When the client's current (or last) server lease began; 0 when it never held one. */
     public long holdingSinceNanos() {
         return holdingSinceNanos;

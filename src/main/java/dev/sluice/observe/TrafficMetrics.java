@@ -51,6 +51,7 @@ public final class TrafficMetrics {
     private final Histogram queryDuration;
     private final Histogram waitDuration;
     private final Counter authFailures;
+    private final Counter pins;
     private final ConcurrentHashMap<SeriesKey, Series> series = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, DistributionDataPoint> waits = new ConcurrentHashMap<>();
     private final ArrayDeque<AuthFailure> recentAuthFailures = new ArrayDeque<>();
@@ -72,6 +73,14 @@ public final class TrafficMetrics {
                 .help("Client logins that failed authentication (no labels: user names of failed logins are "
                         + "attacker-controlled; see the SluiceAuthFailures alert for who)")
                 .withoutExemplars().register(registry);
+        pins = Counter.builder().name("sluice_client_pins_total")
+                .help("Clients pinned to their server until they disconnect (pin_on_session_state), by database and "
+                        + "the session state that pinned them (listen, temp_table, advisory_lock, ...)")
+                .labelNames("database", "reason").withoutExemplars().register(registry);
+    }
+
+    void pinned(String database, String reason) {
+        pins.labelValues(database, reason).inc();
     }
 
     Series series(Pool pool, Workload workload) {

@@ -24,6 +24,11 @@ import org.slf4j.LoggerFactory;
  * Server connections for one (database, user): idle ones (LIFO, so the warmest is reused and the
  * coldest ages out), leased ones, connections being opened, and clients waiting FIFO. A connection's
  * state is which collection it is in; counts are derived. Every method runs under the manager's lock.
+ *
+ * <p>In session mode a server is opened with its client's startup parameters in its own StartupMessage,
+ * so they are that session's defaults (RESET returns to them, as on a direct connection); such a server
+ * only serves clients asking for the same startup parameters. All of them still count against this
+ * pool's limits together; an idle server with other parameters is closed when room is needed.
  */
 public final class Pool {
     private static final Logger log = LoggerFactory.getLogger(Pool.class);
@@ -31,7 +36,12 @@ public final class Pool {
     /** How far down the idle stack to look for a server on the client's own event loop. */
     private static final int SAME_LOOP_SCAN = 8;
 
-    record Waiter(ServerWaiter waiter, long sinceNanos) {}
+    /** {@code startup}: the StartupMessage parameters the server must have been opened with; null: any server. */
+    record Waiter(ServerWaiter waiter, long sinceNanos, Map<String, String> startup) {
+        boolean fits(ServerConnection s) {
+            return startup == null || startup.equals(s.login().startupParameters());
+        }
+    }
 
     private final PoolManager manager;
     private final PoolKey key;
@@ -44,7 +54,10 @@ public final class Pool {
     /** Leased servers and the workload of the client holding each. */
     private final Map<ServerConnection, Workload> active = new HashMap<>();
     private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
-    private int connecting;
+    /** The startup parameters of each connection being opened (their count is the number opening). */
+    private final List<Map<String, String>> opening = new ArrayList<>();
+    /** Session mode: the startup parameters last asked for, used when min_pool_size opens a spare server. */
+    private Map<String, String> lastStartup;
     /** Evicted servers whose close has not completed: they still occupy a slot of shared caps. */
     private int closing;
     private volatile Map<String, String> welcomeParameters;
@@ -130,7 +143,7 @@ public final class Pool {
     }
 
     int connectingCount() {
-        return connecting;
+        return opening.size();
     }
 
     int waitingCount() {
@@ -139,7 +152,7 @@ public final class Pool {
 
     /** Every server connection that counts against limits: idle, leased, being opened or being closed. */
     int serverCount() {
-        return idle.size() + active.size() + connecting + closing;
+        return idle.size() + active.size() + opening.size() + closing;
     }
 
     List<ServerConnection> idleServers() {
@@ -159,7 +172,7 @@ public final class Pool {
             byWorkload.merge(w == null ? "" : w.name(), 1, Integer::sum);
         }
         return new PoolCounts(key, serverKey, budgetServer != null, settings, capacity, idle.size(), active.size(),
-                connecting, closing, waiters.size(), oldestWaitNanos(now), byWorkload);
+                opening.size(), closing, waiters.size(), oldestWaitNanos(now), byWorkload);
     }
 
     long oldestWaitNanos(long now) {
@@ -174,10 +187,16 @@ public final class Pool {
      * Returns null when queued; the waiter is then called back on its own event loop.
      */
     ServerConnection acquire(ServerWaiter w) {
+        Map<String, String> startup = startupFor(w.startupParameters());
+        if (startup != null) {
+            lastStartup = startup;
+        }
         if (!idle.isEmpty() && !manager.isPaused(this) && manager.admissible(w.workload(), this)) {
-            ServerConnection s = takeIdle(w.eventLoop());
-            lease(s, w.workload());
-            return s;
+            ServerConnection s = takeIdle(w.eventLoop(), startup);
+            if (s != null) {
+                lease(s, w.workload());
+                return s;
+            }
         }
         long now = System.nanoTime();
         if (lastLoginError != null && serverCount() == 0
@@ -187,50 +206,91 @@ public final class Pool {
             w.eventLoop().execute(() -> w.serverUnavailable(cached));
             return null;
         }
-        waiters.addLast(new Waiter(w, now));
+        waiters.addLast(new Waiter(w, now, startup));
         manager.openForWaiters(this);
         return null;
     }
 
-    private ServerConnection takeIdle(EventLoop preferred) {
+    /**
+     * The StartupMessage parameters a server must have for a client that asks for {@code clientParameters}:
+     * the [databases] entry's, overridden by the client's; null (any server) when the client asks for none.
+     */
+    Map<String, String> startupFor(Map<String, String> clientParameters) {
+        if (clientParameters == null) {
+            return null;
+        }
+        Map<String, String> m = new java.util.LinkedHashMap<>(database.startupParameters());
+        m.putAll(clientParameters);
+        return m;
+    }
+
+    /** The startup parameters min_pool_size opens spare servers with: the last asked for, else the entry's. */
+    Map<String, String> spareStartup() {
+        return lastStartup != null ? lastStartup : database.startupParameters();
+    }
+
+    /** An idle server opened with {@code startup} (null: any), preferring one on the client's own loop. */
+    private ServerConnection takeIdle(EventLoop preferred, Map<String, String> startup) {
+        ServerConnection chosen = null;
+        ServerConnection first = null;
         int scanned = 0;
-        for (Iterator<ServerConnection> it = idle.iterator(); it.hasNext() && scanned < SAME_LOOP_SCAN; scanned++) {
-            ServerConnection s = it.next();
+        for (ServerConnection s : idle) {
+            if (startup != null && !startup.equals(s.login().startupParameters())) {
+                continue;
+            }
             if (s.eventLoop() == preferred) {
-                it.remove();
-                return s;
+                chosen = s;
+                break;
+            }
+            if (first == null) {
+                first = s;
+            }
+            if (++scanned >= SAME_LOOP_SCAN) {
+                break;
             }
         }
-        return idle.pollFirst();
+        if (chosen == null) {
+            chosen = first;
+        }
+        if (chosen != null) {
+            idle.remove(chosen);
+        }
+        return chosen;
+    }
+
+    private boolean hasIdleFor(Waiter w) {
+        for (ServerConnection s : idle) {
+            if (w.fits(s)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     boolean cancelWait(ServerWaiter w) {
         return waiters.removeIf(x -> x.waiter() == w);
     }
 
-    /** The event loop of the first waiter not yet covered by a connection being opened. */
-    EventLoop uncoveredWaiterLoop() {
-        int skip = connecting;
+    /**
+     * The first admissible waiter that no connection being opened will serve (one opened with other
+     * startup parameters does not serve it), or null: another connection is opened for it if limits allow.
+     */
+    Waiter firstUncoveredWaiter() {
+        List<Map<String, String>> left = new ArrayList<>(opening);
         for (Waiter w : waiters) {
             if (!manager.admissible(w.waiter().workload(), this)) {
                 continue;
             }
-            if (skip-- == 0) {
-                return w.waiter().eventLoop();
+            boolean covered = w.startup() == null ? !left.isEmpty() && left.remove(0) != null : left.remove(w.startup());
+            if (!covered) {
+                return w;
             }
         }
         return null;
     }
 
-    /** More admissible waiters than connections being opened for them: open another, if limits allow. */
     boolean hasWaitersNotCovered() {
-        int admissible = 0;
-        for (Waiter w : waiters) {
-            if (manager.admissible(w.waiter().workload(), this) && ++admissible > connecting) {
-                return true;
-            }
-        }
-        return false;
+        return firstUncoveredWaiter() != null;
     }
 
     private void lease(ServerConnection s, Workload w) {
@@ -251,12 +311,12 @@ public final class Pool {
             return;
         }
         while (!idle.isEmpty() && !waiters.isEmpty()) {
-            Waiter w = bestAdmissibleWaiter();
+            Waiter w = bestAdmissibleWaiter(this::hasIdleFor);
             if (w == null) {
                 return;
             }
             waiters.remove(w);
-            ServerConnection s = takeIdle(w.waiter().eventLoop());
+            ServerConnection s = takeIdle(w.waiter().eventLoop(), w.startup());
             lease(s, w.waiter().workload());
             ServerWaiter waiter = w.waiter();
             waiter.eventLoop().execute(() -> waiter.serverLeased(s));
@@ -267,12 +327,12 @@ public final class Pool {
      * Which waiter gets the next server: one whose workload is below its reserve first, then the highest
      * priority, then the longest waiting; never one whose workload may not take another connection.
      */
-    private Waiter bestAdmissibleWaiter() {
+    private Waiter bestAdmissibleWaiter(java.util.function.Predicate<Waiter> servable) {
         Waiter best = null;
         boolean bestBelowReserve = false;
         for (Waiter w : waiters) {
             Workload wl = w.waiter().workload();
-            if (!manager.admissible(wl, this)) {
+            if (!servable.test(w) || !manager.admissible(wl, this)) {
                 continue;
             }
             boolean belowReserve = wl.inUse(key.database()) < wl.config().reserve();
@@ -328,11 +388,14 @@ public final class Pool {
 
     /** Gives a ready server to the best admissible waiter, or parks it idle. */
     private void handOut(ServerConnection s) {
-        Waiter w = bestAdmissibleWaiter();
+        Waiter w = bestAdmissibleWaiter(x -> x.fits(s));
         if (w == null) {
             s.markIdle();
             idle.addFirst(s);
             manager.idleServerAvailable(this);
+            if (!waiters.isEmpty()) {
+                manager.openForWaiters(this); // waiters for other startup parameters: this one may make room
+            }
             return;
         }
         waiters.remove(w);
@@ -358,14 +421,15 @@ public final class Pool {
 
     // ---- connection lifecycle (called by the manager) ----
 
-    void connectStarted() {
-        connecting++;
+    void connectStarted(Map<String, String> startup) {
+        opening.add(startup);
     }
 
     void connected(ServerConnection s) {
-        connecting--;
+        opening.remove(s.login().startupParameters());
         lastLoginError = null;
-        if (welcomeParameters == null) {
+        // What a client sees at login in transaction mode: the server's defaults, not one client's parameters.
+        if (welcomeParameters == null && s.login().startupParameters().equals(database.startupParameters())) {
             welcomeParameters = Collections.unmodifiableMap(new HashMap<>(s.parameters()));
         }
         if (manager.isPaused(this)) {
@@ -375,11 +439,28 @@ public final class Pool {
         handOut(s);
     }
 
-    void connectFailed(ServerLoginException e) {
-        connecting--;
+    void connectFailed(ServerLoginException e, Map<String, String> startup) {
+        opening.remove(startup);
+        String state = e.error().sqlState();
+        if (!startup.equals(database.startupParameters()) && (state.startsWith("22") || state.startsWith("42"))) {
+            // PostgreSQL refused a client's own startup parameter (invalid value 22023, unknown parameter
+            // 42704): only the clients asking for exactly those parameters are told, as PostgreSQL tells them.
+            List<Waiter> failed = new ArrayList<>();
+            for (Waiter w : waiters) {
+                if (startup.equals(w.startup())) {
+                    failed.add(w);
+                }
+            }
+            waiters.removeAll(failed);
+            for (Waiter w : failed) {
+                ServerWaiter waiter = w.waiter();
+                waiter.eventLoop().execute(() -> waiter.serverUnavailable(e.error()));
+            }
+            return;
+        }
         lastLoginError = e.error();
         lastLoginErrorNanos = System.nanoTime();
-        if (connecting == 0 && idle.isEmpty() && active.isEmpty()) {
+        if (opening.isEmpty() && idle.isEmpty() && active.isEmpty()) {
             // Nothing else can serve the waiters soon: tell them now, with PostgreSQL's own reason.
             List<Waiter> failed = new ArrayList<>(waiters);
             waiters.clear();
@@ -446,7 +527,7 @@ public final class Pool {
 
     PoolSnapshot snapshot(long now) {
         return new PoolSnapshot(this, key, settings, new ArrayList<>(idle), new ArrayList<>(active.keySet()),
-                connecting, waiters.size(), oldestWaitNanos(now), manager.isPaused(this));
+                opening.size(), waiters.size(), oldestWaitNanos(now), manager.isPaused(this));
     }
 
     /** Removes the coldest idle server for eviction; it keeps its slot until {@link #evictionDone()}. */
@@ -461,6 +542,26 @@ public final class Pool {
             closing++;
         }
         return s;
+    }
+
+    /**
+     * Session mode: the coldest idle server that {@code w} cannot use (opened with other startup
+     * parameters) and no other waiter can either, removed for eviction like {@link #evictColdestIdle()};
+     * null when there is none.
+     */
+    ServerConnection evictIdleUnfitFor(Waiter w) {
+        if (w == null || w.startup() == null) {
+            return null;
+        }
+        for (Iterator<ServerConnection> it = idle.descendingIterator(); it.hasNext(); ) {
+            ServerConnection s = it.next();
+            if (!w.fits(s) && waiters.stream().noneMatch(x -> x.fits(s))) {
+                it.remove();
+                closing++;
+                return s;
+            }
+        }
+        return null;
     }
 
     void evictionDone() {

@@ -272,10 +272,12 @@ public final class PoolManager {
 
     /** Opens connections for the pool's uncovered waiters while its own and the shared limits allow. */
     void openForWaiters(Pool pool) {
-        while (!shutDown && !isPaused(pool) && pool.hasWaitersNotCovered() && canOpen(pool, System.nanoTime())) {
-            // Open on the loop of the waiter this connection will most likely serve, so both share a thread.
-            EventLoop loop = pool.uncoveredWaiterLoop();
-            open(pool, loop != null ? loop : group.next());
+        Pool.Waiter w;
+        while (!shutDown && !isPaused(pool) && (w = pool.firstUncoveredWaiter()) != null
+                && canOpen(pool, System.nanoTime())) {
+            // Open on the loop of the waiter this connection will most likely serve, so both share a thread,
+            // with the startup parameters it asks for (session mode).
+            open(pool, w.waiter().eventLoop(), w.startup() != null ? w.startup() : pool.database().startupParameters());
         }
     }
 
@@ -287,7 +289,8 @@ public final class PoolManager {
             limit += ps.reservePoolSize();
         }
         if (pool.serverCount() >= limit) {
-            return false;
+            // Session mode: an idle server opened with other startup parameters gives way to a waiting client.
+            return evictOwnIdle(pool);
         }
         Integer budget = budgetOf(pool);
         if (budget != null && countForServer(pool.budgetServer()) >= budget) {
@@ -303,26 +306,39 @@ public final class PoolManager {
         return true;
     }
 
-    /** At a shared cap, closes an idle server of a sibling pool so a waiting pool can open one. */
+    /** At a shared cap, closes an idle server of a sibling pool (or one of the pool's own that its waiters cannot use). */
     private boolean evictIdle(Pool needy, java.util.function.Predicate<Pool> sibling) {
         for (Pool p : pools.values()) {
             if (p != needy && sibling.test(p)) {
                 ServerConnection s = p.evictColdestIdle();
                 if (s != null) {
-                    log.info("evicting idle server {} of {} to make room for waiting clients of {}", s, p, needy);
-                    // Open the replacement only once the old one is really closed: the cap is a hard limit.
-                    s.channel().closeFuture().addListener(f -> {
-                        synchronized (lock) {
-                            p.evictionDone();
-                            serverGone(p);
-                        }
-                    });
-                    s.close(DisconnectReason.EVICTED);
+                    evict(p, s, needy);
                     return false;
                 }
             }
         }
+        return evictOwnIdle(needy);
+    }
+
+    /** Closes an idle server of {@code pool} opened with startup parameters its first uncovered waiter cannot use. */
+    private boolean evictOwnIdle(Pool pool) {
+        ServerConnection s = pool.evictIdleUnfitFor(pool.firstUncoveredWaiter());
+        if (s != null) {
+            evict(pool, s, pool);
+        }
         return false;
+    }
+
+    private void evict(Pool p, ServerConnection s, Pool needy) {
+        log.info("evicting idle server {} of {} to make room for waiting clients of {}", s, p, needy);
+        // Open the replacement only once the old one is really closed: the cap is a hard limit.
+        s.channel().closeFuture().addListener(f -> {
+            synchronized (lock) {
+                p.evictionDone();
+                serverGone(p);
+            }
+        });
+        s.close(DisconnectReason.EVICTED);
     }
 
     // ---- the database budget (max_db_connections = auto) ----
@@ -436,16 +452,17 @@ public final class PoolManager {
         return n;
     }
 
-    private void open(Pool pool, EventLoop loop) {
+    private void open(Pool pool, EventLoop loop, Map<String, String> startup) {
         log.debug("{}: opening a server connection ({} open, {} waiting)", pool, pool.serverCount(), pool.waitingCount());
-        pool.connectStarted();
-        ServerLogin login = loginFor(pool);
+        pool.connectStarted(startup);
+        ServerLogin login = loginFor(pool, startup);
         Class<? extends Channel> cls = login.address() instanceof DomainSocketAddress ? unixChannel : tcpChannel;
         if (cls == null) {
             synchronized (lock) {
                 pool.connectFailed(new ServerLoginException(dev.sluice.protocol.ErrorResponse.fatal(
                         dev.sluice.protocol.SqlState.FEATURE_NOT_SUPPORTED,
-                        "sluice: Unix-domain sockets to the server need the epoll transport, not available here")));
+                        "sluice: Unix-domain sockets to the server need the epoll transport, not available here")),
+                        startup);
             }
             return;
         }
@@ -463,7 +480,7 @@ public final class PoolManager {
                                     dev.sluice.protocol.SqlState.CONNECTION_FAILURE, "sluice: " + cause));
                     log.warn("{}: opening a server connection failed: reason={} {}", pool,
                             DisconnectReason.CONNECT_FAILED.code(), e.error().message());
-                    pool.connectFailed(e);
+                    pool.connectFailed(e, startup);
                 }
             }
         });
@@ -477,7 +494,8 @@ public final class PoolManager {
         }
     }
 
-    ServerLogin loginFor(Pool pool) {
+    /** {@code startup}: the StartupMessage parameters (the [databases] entry's, or a session-mode client's over them). */
+    ServerLogin loginFor(Pool pool, Map<String, String> startup) {
         SluiceConfig cfg = config;
         // A [databases] entry removed by RELOAD keeps serving the clients already connected to it.
         DatabaseConfig db = pool.database();
@@ -500,7 +518,7 @@ public final class PoolManager {
             description = host + ":" + db.port() + "/" + dbname;
         }
         return new ServerLogin(address, description, user, dbname, secret, pool.scramKeys(),
-                db.startupParameters(), cfg.settings().serverConnectTimeout(), cfg.settings().maxServerMessageSize());
+                startup, cfg.settings().serverConnectTimeout(), cfg.settings().maxServerMessageSize());
     }
 
     // ---- events from pools ----
@@ -543,7 +561,7 @@ public final class PoolManager {
                         openForWaiters(p);
                     }
                     while (!isPaused(p) && p.serverCount() < p.settings().minPoolSize() && canOpen(p, now)) {
-                        open(p, group.next());
+                        open(p, group.next(), p.spareStartup());
                     }
                 }
             }

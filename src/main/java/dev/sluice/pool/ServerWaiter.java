@@ -12,6 +12,14 @@ public interface ServerWaiter {
     /** The workload the waiting client belongs to: admission is decided per workload. */
     Workload workload();
 
+    /**
+     * Session mode: the client's own startup parameters (canonical names), which the server it gets must
+     * have been opened with so that they are its session defaults; null: any server of the pool will do.
+     */
+    default java.util.Map<String, String> startupParameters() {
+        return null;
+    }
+
     /** A server was leased to this waiter; it now owns it and must hand it back through {@link Pool#release}. */
     void serverLeased(ServerConnection server);
 
