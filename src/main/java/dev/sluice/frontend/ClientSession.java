@@ -1152,6 +1152,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 if (!v.equals(reported.get(k))) {
                     sql.append(StartupParameters.set(k, v));
                 }
+                if (!StartupParameters.TRACKED.contains(k)) {
+                    applied.put(k, v); // e.g. default_transaction_read_only: reset for a client that lacks it
+                }
             } else if (!v.equals(applied.get(k))) {
                 sql.append(StartupParameters.set(k, v));
                 applied.put(k, v);
@@ -1350,8 +1353,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
     }
 
-    private void carrySetting(String[] setting) {
-        String name = setting[0];
+    /** {@code settings}: {name, value} pairs from {@link LocalStatements#sessionSetting}, value null for a reset. */
+    private void carrySetting(String[] settings) {
+        for (int i = 0; i + 1 < settings.length; i += 2) {
+            carrySetting(settings[i], settings[i + 1]);
+        }
+    }
+
+    private void carrySetting(String name, String value) {
         if (name.equals(LocalStatements.ALL)) {
             // RESET ALL / DISCARD ALL: every carried SET is gone; the session defaults are this client's
             // startup parameters over the server's, as on a direct connection.
@@ -1360,7 +1369,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             restoreStartupParameters();
             return;
         }
-        if (setting[1] == null) {
+        if (value == null) {
             // RESET name (or SET name TO DEFAULT): back to the session default, which for a startup parameter
             // is the client's own value, else the server's.
             server.applied().remove(name);
@@ -1372,13 +1381,18 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             }
             return;
         }
-        if (server != null && server.parameters().containsKey(name)) {
-            return; // a reported parameter: its ParameterStatus already updated `desired`
+        String reported = server.parameters().get(name);
+        if (reported != null) {
+            desired.put(name, reported); // a reported parameter: as PostgreSQL spelled it in ParameterStatus
+            if (!StartupParameters.TRACKED.contains(name)) {
+                server.applied().put(name, reported);
+            }
+            return;
         }
-        String value = StartupParameters.RAW + setting[1];
-        desired.put(name, value);
+        String sql = StartupParameters.RAW + value;
+        desired.put(name, sql);
         if (server != null) {
-            server.applied().put(name, value); // this server has it now
+            server.applied().put(name, sql); // this server has it now
         }
     }
 

@@ -24,6 +24,13 @@ final class LocalStatements {
     private static final Pattern RESET_ALL = Pattern.compile("\\s*(?:RESET|DISCARD)\\s+ALL\\s*;?\\s*",
             Pattern.CASE_INSENSITIVE);
 
+    /** SET SESSION CHARACTERISTICS AS TRANSACTION modes: the same as setting the default_transaction_* GUCs. */
+    private static final Pattern SESSION_CHARACTERISTICS = Pattern.compile(
+            "\\s*SET\\s+SESSION\\s+CHARACTERISTICS\\s+AS\\s+TRANSACTION\\s+(.+?)\\s*;?\\s*", Pattern.CASE_INSENSITIVE);
+    private static final Pattern TRANSACTION_MODE = Pattern.compile(
+            "\\s*(?:(READ\\s+ONLY)|(READ\\s+WRITE)|ISOLATION\\s+LEVEL\\s+(SERIALIZABLE|REPEATABLE\\s+READ|READ\\s+COMMITTED"
+                    + "|READ\\s+UNCOMMITTED)|(NOT\\s+DEFERRABLE)|(DEFERRABLE))\\s*(?:,|$)", Pattern.CASE_INSENSITIVE);
+
     /** The name {@link #sessionSetting} gives RESET ALL and DISCARD ALL: every setting goes back to its default. */
     static final String ALL = "*";
 
@@ -35,11 +42,20 @@ final class LocalStatements {
      * A single session-level {@code SET name = value} / {@code SET name TO value} (not LOCAL, not ROLE,
      * TRANSACTION...): returns {name (canonical), value SQL text}; {name, null} for {@code RESET name} and
      * {@code SET name TO DEFAULT}; {@link #ALL}, null for RESET ALL and DISCARD ALL; null for anything else.
-     * The value is kept as the client wrote it, to be re-applied verbatim.
+     * The value is kept as the client wrote it, to be re-applied verbatim. {@code SET SESSION CHARACTERISTICS
+     * AS TRANSACTION ...} gives one pair per mode ({name, value, name, value, ...}) of the default_transaction_*
+     * settings it stands for.
      */
     static String[] sessionSetting(String sql) {
         if (sql.length() > 500) {
             return null;
+        }
+        if (RESET_ALL.matcher(sql).matches()) {
+            return new String[] {ALL, null};
+        }
+        Matcher sc = SESSION_CHARACTERISTICS.matcher(sql);
+        if (sc.matches()) {
+            return transactionModes(sc.group(1));
         }
         Matcher m = SESSION_SET.matcher(sql);
         if (m.matches()) {
@@ -55,10 +71,30 @@ final class LocalStatements {
             String name = StartupParameters.canonical(r.group(1));
             return NOT_CARRIED.contains(name.toLowerCase(java.util.Locale.ROOT)) ? null : new String[] {name, null};
         }
-        if (RESET_ALL.matcher(sql).matches()) {
-            return new String[] {ALL, null};
-        }
         return null;
+    }
+
+    private static String[] transactionModes(String modes) {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        Matcher m = TRANSACTION_MODE.matcher(modes);
+        int at = 0;
+        while (at < modes.length()) {
+            if (!m.find(at) || m.start() != at) {
+                return null; // not a list of modes Sluice understands: PostgreSQL judges it, and it is not carried
+            }
+            if (m.group(1) != null || m.group(2) != null) {
+                out.add("default_transaction_read_only");
+                out.add(m.group(1) != null ? "on" : "off");
+            } else if (m.group(3) != null) {
+                out.add("default_transaction_isolation");
+                out.add("'" + m.group(3).replaceAll("\\s+", " ").toLowerCase(java.util.Locale.ROOT) + "'");
+            } else {
+                out.add("default_transaction_deferrable");
+                out.add(m.group(5) != null ? "on" : "off");
+            }
+            at = m.end();
+        }
+        return out.isEmpty() ? null : out.toArray(new String[0]);
     }
 
     /** The value of a plain {@code SET application_name = '...'}, or null when {@code sql} is anything else. */

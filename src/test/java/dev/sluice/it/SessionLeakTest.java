@@ -37,11 +37,12 @@ class SessionLeakTest {
         try (SluiceHandle s = SluiceHandle.trust("transaction", 1, "")) {
             try (Connection a = s.connect()) {
                 exec(a, "SET statement_timeout = '4321s'");
-                exec(a, "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY");
                 exec(a, "CREATE TEMP TABLE only_a (x int)");
                 one(a, "SELECT pg_advisory_lock(4242)::text");
                 exec(a, "LISTEN channel_of_a");
                 exec(a, "SELECT set_config('search_path', 'pg_catalog', false)");
+                // Last: carried like on a direct connection, where it forbids the CREATE TEMP TABLE above.
+                exec(a, "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY");
             }
             try (Connection b = s.connect()) {
                 assertThat(one(b, "SHOW statement_timeout")).isEqualTo("0");
@@ -89,17 +90,24 @@ class SessionLeakTest {
                     p.setProperty("user", "postgres");
                     p.setProperty("ApplicationName", "client-" + id);
                     p.setProperty("prepareThreshold", String.valueOf(1 + rnd.nextInt(3)));
+                    p.setProperty("assumeMinServerVersion", "10"); // application_name in the StartupMessage
+                    p.setProperty("options", "-c statement_timeout=" + (20001 + id));
+                    String isolation = id % 2 == 0 ? "repeatable read" : "serializable";
                     try (Connection c = s.connect("postgres", p)) {
                         for (int i = 0; i < 40; i++) {
-                            switch (rnd.nextInt(4)) {
+                            switch (rnd.nextInt(6)) {
                                 case 0 -> exec(c, "SET work_mem = '" + (64 + id) + "kB'");
                                 case 1 -> exec(c, "CREATE TEMP TABLE IF NOT EXISTS t_" + id + " (x int)");
                                 case 2 -> one(c, "SELECT pg_advisory_lock(" + (1000 + id) + ")::text");
+                                case 3 -> exec(c, "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL " + isolation);
+                                case 4 -> exec(c, rnd.nextBoolean() ? "RESET ALL" : "SET statement_timeout = 0");
                                 default -> { }
                             }
                             // what this client sees is its own state or the default, never another client's
                             String wm = one(c, "SHOW work_mem");
                             assertThat(wm).isIn("4MB", (64 + id) + "kB");
+                            assertThat(one(c, "SHOW default_transaction_isolation")).isIn("read committed", isolation);
+                            assertThat(one(c, "SHOW statement_timeout")).isIn((20001 + id) + "ms", "0");
                             String app = one(c, "SELECT current_setting('application_name')");
                             assertThat(app).isEqualTo("client-" + id);
                             String temps = one(c, "SELECT string_agg(relname, ',') FROM pg_class"
