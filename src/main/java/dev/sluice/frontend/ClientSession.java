@@ -530,7 +530,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private void fillDesired(Map<String, String> welcome) {
         desired.clear();
         for (String k : StartupParameters.TRACKED) {
-            String v = welcome.get(k);
+            String v = welcome == null ? null : welcome.get(k);
             if (v != null) {
                 desired.put(k, v);
             }

@@ -188,7 +188,7 @@ public final class Pool {
      */
     ServerConnection acquire(ServerWaiter w) {
         Map<String, String> startup = startupFor(w.startupParameters());
-        if (startup != null) {
+        if (w.startupParameters() != null) {
             lastStartup = startup;
         }
         if (!idle.isEmpty() && !manager.isPaused(this) && manager.admissible(w.workload(), this)) {
@@ -213,11 +213,13 @@ public final class Pool {
 
     /**
      * The StartupMessage parameters a server must have for a client that asks for {@code clientParameters}:
-     * the [databases] entry's, overridden by the client's; null (any server) when the client asks for none.
+     * the [databases] entry's, overridden by the client's. A transaction-mode client (null) needs a server
+     * opened with the entry's alone: one left from session mode with another client's defaults would give
+     * it settings that are not its own (after a RELOAD changed pool_mode).
      */
     Map<String, String> startupFor(Map<String, String> clientParameters) {
         if (clientParameters == null) {
-            return null;
+            return database.startupParameters();
         }
         Map<String, String> m = new java.util.LinkedHashMap<>(database.startupParameters());
         m.putAll(clientParameters);

@@ -85,7 +85,9 @@ class AdminConsoleTest {
             assertThat(pools.type("maxwait")).isEqualTo("int4");
 
             Console.Result clients = console.query("SHOW CLIENTS");
-            assertThat(clients.columns()).isEqualTo(CLIENTS_AND_SERVERS);
+            // PgBouncer's columns first, then Sluice's own: pin_on_session_state's reason.
+            assertThat(clients.columns().subList(0, CLIENTS_AND_SERVERS.size())).isEqualTo(CLIENTS_AND_SERVERS);
+            assertThat(clients.columns()).hasSize(CLIENTS_AND_SERVERS.size() + 1).endsWith("pinned");
             assertThat(clients.type("port")).isEqualTo("int4");
             assertThat(clients.type("connect_time")).isEqualTo("text");
             assertThat(clients.type("id")).isEqualTo("int8");
