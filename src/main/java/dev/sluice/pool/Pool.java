@@ -291,10 +291,6 @@ public final class Pool {
         return null;
     }
 
-    boolean hasWaitersNotCovered() {
-        return firstUncoveredWaiter() != null;
-    }
-
     private void lease(ServerConnection s, Workload w) {
         active.put(s, w);
         w.leased(key.database());

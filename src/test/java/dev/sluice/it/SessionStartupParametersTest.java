@@ -12,6 +12,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Session mode is the real session: a client's startup parameters (options -c, individual parameters)
@@ -113,16 +115,18 @@ class SessionStartupParametersTest {
         assertThat(through).isEqualTo(direct).containsExactly("8MB", "dashed_path", "long-form");
     }
 
-    @Test
-    void clientsWithOtherParametersShareOnePoolSizeAndIdleServersMakeRoom() throws Exception {
-        try (SluiceHandle s = SluiceHandle.trust("session", 1, "query_wait_timeout = 10\n")) {
+    @ParameterizedTest
+    @ValueSource(strings = {"default_pool_size = 1", "default_pool_size = 5\nmax_db_connections = 1"})
+    void clientsWithOtherParametersShareTheLimitsAndIdleServersMakeRoom(String limit) throws Exception {
+        try (SluiceHandle s = SluiceHandle.start("* = host=127.0.0.1 port=${PGPORT}",
+                "auth_type = trust\npool_mode = session\nquery_wait_timeout = 10\n" + limit, null)) {
             for (String name : List.of("keyed_a", "keyed_b", "keyed_a", "keyed_c")) {
                 try (Connection c = s.connect("postgres", props("-c search_path=" + name, name))) {
                     assertThat(one(c, "SHOW search_path")).isEqualTo(name);
                     exec(c, "SET search_path = somewhere_else");
                     exec(c, "RESET search_path");
                     assertThat(one(c, "SHOW search_path")).isEqualTo(name);
-                    // pool_size = 1 counts every server of the pool, whatever its startup parameters.
+                    // The limit counts every server of the pool, whatever its startup parameters.
                     try (Connection d = Postgres.direct()) {
                         assertThat(one(d, "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'keyed%'"))
                                 .isEqualTo("1");
