@@ -50,7 +50,8 @@ class PinOnSessionStateTest {
                 assertThat(row.get("pinned")).isEqualTo("temp_table");
                 assertThat(row.get("link")).isNotEmpty(); // holds its server while idle
                 assertThat(clients.row("application_name", "unpinned").get("pinned")).isEmpty();
-                assertThat(clients.row("application_name", "unpinned").get("link")).isEmpty();
+                await().atMost(Duration.ofSeconds(10)).until(() -> console.query("SHOW CLIENTS")
+                        .row("application_name", "unpinned").get("link").isEmpty());
             }
             // The pinned client left: its server was reset (DISCARD ALL) and went back to the pool.
             await().atMost(Duration.ofSeconds(10)).until(() -> console.query("SHOW SERVERS").rows().stream()
@@ -67,7 +68,7 @@ class PinOnSessionStateTest {
 
     @Test
     void listenKeepsReceivingNotificationsAndAdvisoryLocksStayHeld() throws Exception {
-        try (SluiceHandle s = SluiceHandle.trust("transaction", 3, SETTINGS);
+        try (SluiceHandle s = SluiceHandle.trust("transaction", 3, SETTINGS + "stats_listen = 127.0.0.1:0\n");
              Console console = Console.open(s, "admin", null);
              Connection listener = client(s, "listener");
              Connection locker = client(s, "locker");
@@ -88,6 +89,10 @@ class PinOnSessionStateTest {
                     + "AND pid = pg_backend_pid()")).isEqualTo("1");
             // Detected from the text, so trying for the lock pins too (it could have taken it).
             assertThat(one(other, "SELECT pg_try_advisory_lock(777)::text")).isEqualTo("false");
+            Scrape.Metrics m = Scrape.metrics(s.server().statsPort());
+            assertThat(m.value("sluice_client_pins_total", "database", "postgres", "reason", "listen")).isEqualTo(1.0);
+            assertThat(m.value("sluice_client_pins_total", "database", "postgres", "reason", "advisory_lock"))
+                    .isEqualTo(2.0);
         }
     }
 
@@ -98,9 +103,10 @@ class PinOnSessionStateTest {
              Connection a = client(s, "not-pinned")) {
             exec(a, "CREATE TEMP TABLE unpinned_tmp (x int)");
             assertThat(one(a, "SELECT count(*)::text FROM pg_class WHERE relname = 'unpinned_tmp' AND pg_table_is_visible(oid)")).isEqualTo("0");
-            var row = console.query("SHOW CLIENTS").row("application_name", "not-pinned");
-            assertThat(row.get("pinned")).isEmpty();
-            assertThat(row.get("link")).isEmpty();
+            // The server goes back right after the ReadyForQuery is flushed to the client: wait for that.
+            await().atMost(Duration.ofSeconds(10)).until(() -> console.query("SHOW CLIENTS")
+                    .row("application_name", "not-pinned").get("link").isEmpty());
+            assertThat(console.query("SHOW CLIENTS").row("application_name", "not-pinned").get("pinned")).isEmpty();
         }
     }
 }
