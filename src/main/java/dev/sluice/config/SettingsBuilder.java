@@ -52,6 +52,7 @@ final class SettingsBuilder {
     String unixSocketDir;
     Duration statsPeriod;
     Duration shutdownWaitTimeout;
+    int workerThreads;
     StatsListen statsListen;
 
     SettingsBuilder(Settings base) {
@@ -100,6 +101,7 @@ final class SettingsBuilder {
         unixSocketDir = base.unixSocketDir();
         statsPeriod = base.statsPeriod();
         shutdownWaitTimeout = base.shutdownWaitTimeout();
+        workerThreads = base.workerThreads();
         statsListen = base.statsListen();
     }
 
@@ -114,6 +116,6 @@ final class SettingsBuilder {
                 ignoreStartupParameters, maxClientMessageSize, maxStartupPacketSize, maxServerMessageSize,
                 maxPreparedStatements, leakIdleAge, leakMinConnections, leakWindow, maxDbConnectionsAuto,
                 budgetHeadroom, budgetCheckInterval, budgetUser, budgetPassword, unixSocketDir,
-                statsPeriod, shutdownWaitTimeout, statsListen);
+                statsPeriod, shutdownWaitTimeout, statsListen, workerThreads);
     }
 }
