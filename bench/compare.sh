@@ -495,7 +495,7 @@ run_one() {
 
     # p99 of the per-transaction latencies (3rd column, microseconds), in ms.
     P99[$key/$target]=$(cat "$latp".* 2>/dev/null | awk '{ print $3 }' | sort -n |
-        awk '{ v[NR] = $1 } END { if (NR > 0) { i = int(NR * 0.99); if (i < 1) i = 1; printf "%.2f", v[i] / 1000 } }')
+        awk '{ v[NR] = $1 } END { if (NR > 0) { i = int(NR * 0.99); if (i < 1) i = 1; printf "%.2f", v[i] / 1000 } }' || true)
     rm -f "$latp".*
     RSS[$key/$target]=""
     [[ -n "$pid" ]] && RSS[$key/$target]=$(awk '/^VmRSS:/ { printf "%.0f", $2 / 1024 }' "/proc/$pid/status" 2>/dev/null || true)
@@ -627,7 +627,10 @@ for ((rep = 1; rep <= REPS; rep++)); do
 done
 
 # Medians over the rounds (a failed round fails the scenario for that target).
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) exit; if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+median() { # numbers separated by spaces on stdin (empty ones ignored) -> their median, or nothing
+    tr ' ' '\n' | awk 'NF' | sort -g |
+        awk '{ v[NR] = $1 } END { if (NR == 0) exit; if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
 for s in "${SCEN_IDS[@]}"; do
     for t in "${TARGETS[@]}"; do
         st=OK tl="" cl="" pl="" rl="" fl=0 ol=0
@@ -639,7 +642,7 @@ for s in "${SCEN_IDS[@]}"; do
             [[ -n "${OTHER[$k]:-}" && ${OTHER[$k]} -gt $ol ]] && ol=${OTHER[$k]}
         done
         STATUS[$s/$t]=$st; TPS[$s/$t]=$(median <<<"$tl"); CPU[$s/$t]=$(median <<<"$cl")
-        P99[$s/$t]=$(median <<<"$pl"); RSS[$s/$t]=$(tr ' ' '\n' <<<"$rl" | sort -n | tail -n 1)
+        P99[$s/$t]=$(median <<<"$pl"); RSS[$s/$t]=$(tr ' ' '\n' <<<"$rl" | sort -n | tail -n 1 || true)
         FAILED[$s/$t]=$fl; OTHER[$s/$t]=$ol
         # shellcheck disable=SC2086 # one number per word
         TPS_ALL[$s/$t]=$(printf '%.0f ' $tl 2>/dev/null)
@@ -693,8 +696,8 @@ done
 
 # Sluice's GC: the longest pause during the whole benchmark (the GC log covers startup to now).
 GC_MAX=$(grep -o 'Pause[^)]*)[^0-9]*[0-9.]*M->[0-9.]*M([0-9.]*M) [0-9.]*ms' "$TMP/sluice-gc.log" 2>/dev/null |
-    sed 's/.* \([0-9.]*\)ms$/\1/' | sort -g | tail -n 1)
-GC_COUNT=$(grep -c 'Pause' "$TMP/sluice-gc.log" 2>/dev/null || echo 0)
+    sed 's/.* \([0-9.]*\)ms$/\1/' | sort -g | tail -n 1 || true)
+GC_COUNT=$(grep -c 'Pause' "$TMP/sluice-gc.log" 2>/dev/null || true)
 GC_LINE="Sluice GC: ${GC_COUNT} pauses, longest ${GC_MAX:-0} ms (-Xlog:gc; JAVA_OPTS='${JAVA_OPTS}', default heap otherwise)"
 
 # Issue #7's targets, checked against the medians (reached / missed, never adjusted).
@@ -777,61 +780,11 @@ fi
 if [[ $RECORD == 1 ]]; then
     mkdir -p "$(dirname "$DOC")"
     if [[ ! -f "$DOC" ]]; then
+        # A new results file: the method is in this script's header (--help) and in the repository's copy.
         cat >"$DOC" <<'EOF'
 # Benchmarks
 
-`bench/compare.sh` runs pgbench against PostgreSQL directly, through PgBouncer and through Sluice, in
-one run on one machine, and appends its result here. The current goal is correctness under load:
-Sluice must finish every run with zero failed transactions. Speed is tracked from here on, but numbers
-only compare within one section (same run, same machine).
-
-## Method
-
-- A private, throwaway PostgreSQL 15 cluster is created with `initdb` in a temp dir and run as the
-  `postgres` user on 127.0.0.1 (socket in the temp dir), `max_connections=200`, `shared_buffers=256MB`,
-  and, since nothing in it is worth keeping, `fsync=off`, `synchronous_commit=off`,
-  `full_page_writes=off`. Authentication is `trust` for 127.0.0.1 and for the proxies (PgBouncer and
-  Sluice with `auth_type=trust` and an auth_file listing the user): this measures pooling, not login
-  hashing. The system's own PostgreSQL/PgBouncer services are not used.
-- `pgbench -i -s 10` initializes the data once, directly.
-- PgBouncer (the Debian package) and Sluice (`java -jar sluice.jar run sluice.ini`, default JVM
-  options) get the same generated settings: `pool_mode=transaction`, `default_pool_size=20` (`POOL`),
-  `max_client_conn=1000`, one `[databases]` entry pointing at the cluster, and
-  `log_connections=0`, `log_disconnections=0` (both log a line per client connect/disconnect by
-  default, which would dominate the `-C` runs). The Sluice config must pass `sluice check-config`.
-- Every pgbench run uses `-n -M simple -j 2 -T DURATION` over TCP to 127.0.0.1. Scenarios:
-  select-only with 10 and 50 clients (`-S -c 10`, `-S -c 50`), and select-only with a new connection
-  per transaction (`-S -C -c 20`). Each scenario runs against direct PostgreSQL, then PgBouncer, then
-  Sluice. Before them, an unmeasured (but checked) 5-second `-S -c 10` warm-up runs against each
-  target, so that Sluice's JIT is not measured.
-- A run passes only if pgbench exits 0, prints `number of failed transactions: 0`, processed at
-  least one transaction and printed no error; the script exits non-zero otherwise and prints the
-  pgbench error output and the proxy's log lines from the failed run.
-- *Proxy CPU µs/txn*: utime+stime of the pgbouncer or java process (all threads), read from
-  `/proc/PID/stat` before and after the run, divided by the transactions pgbench processed. The
-  clock-tick resolution is 10 ms, so it is coarse for short runs.
-- pgbench, the proxy and PostgreSQL share the machine's cores, so a proxy that uses more CPU also
-  takes it from PostgreSQL and pgbench: the ratios are of whole-system throughput on this machine.
-- *Other load*: the most CPU that processes other than the benchmark's (pgbench, the proxies, the
-  cluster; kernel threads excluded) used during a scenario's runs, as % of the whole machine, from
-  `/proc/*/stat` snapshots before and after each run. The script waits for a quiet machine before
-  it starts; a run above 5% (`OTHER_MAX`) is re-run (twice at most) once the machine is quiet
-  again, and noted under the table; a run still above it is flagged as not reliable. A *failed* run
-  is never re-run: it fails the benchmark.
-- Direct `-C` is bound by PostgreSQL's backend start-up (fork and initialisation per connection,
-  one at a time in the postmaster), which is what a pooler saves; its ratios to direct are large.
-
-## Reproduce
-
-As root on Debian 12 (it installs `postgresql-15` and `pgbouncer` if they are missing), from the
-repository root, with `target/sluice.jar` built (`mvn -B -DskipTests package`; the script builds
-the committed HEAD in a private clone if the jar is missing):
-
-    bench/compare.sh                 # 15 s per run
-    DURATION=10 bench/compare.sh     # or --quick for 5 s runs; --no-record to leave this file alone
-
-Other knobs: `POOL`, `SCALE`, `WARMUP`, `JOBS`, `JAVA_OPTS`, `SLUICE_JAR`; see `bench/compare.sh --help`.
-Run nothing else heavy while it runs.
+`bench/compare.sh` (see `bench/compare.sh --help` for its method) appends its results here.
 
 ## Results
 EOF
