@@ -92,7 +92,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private ServerConnection server;
     private boolean waiting;
     private boolean syncing;
-    private final ArrayDeque<ByteBuf> pending = new ArrayDeque<>();
+    private final ArrayDeque<ByteBuf> pending = new ArrayDeque<>(2); // usually empty: small for idle clients
     private long pendingBytes;
     /** Queries/Syncs/FunctionCalls sent to the server whose ReadyForQuery has not come back yet. */
     private int outstanding;
@@ -449,6 +449,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             // The admin console takes this connection over: it checks admin_users/stats_users and answers.
             if (loginTimer != null) {
                 loginTimer.cancel(false);
+                loginTimer = null;
             }
             state = State.CLOSED;
             proxy.clientClosed(this);
@@ -554,6 +555,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         if (loginTimer != null) {
             loginTimer.cancel(false);
+            loginTimer = null; // a cancelled task kept referenced costs every idle client its bytes
         }
         if (proxy.settings().logConnections()) {
             log.info("login: {} (pool_mode={})", describe(), mode.name().toLowerCase(Locale.ROOT));
@@ -1525,6 +1527,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         if (loginTimer != null) {
             loginTimer.cancel(false);
+            loginTimer = null;
         }
         if (waitTimer != null) {
             waitTimer.cancel(false);
