@@ -289,10 +289,13 @@ public final class ServerConnection {
     }
 
     /**
-     * Runs {@code sql} as a simple Query whose results nobody sees (parameter sync, ROLLBACK, reset).
-     * ParameterStatus updates are recorded. {@code done} runs on this server's event loop.
+     * Runs {@code sql} as a simple Query whose results nobody sees (parameter sync, ROLLBACK, reset,
+     * server_check_query). ParameterStatus updates are recorded. {@code done} runs on this server's event
+     * loop. A server that does not answer within {@code timeout} (query_timeout; zero: no limit) is closed
+     * and {@code done} gets an error: no client is waiting on a cleanup, so without a bound a server that
+     * hung there would stay leased, unseen, forever.
      */
-    public void runInternal(String sql, InternalDone done) {
+    public void runInternal(String sql, java.time.Duration timeout, InternalDone done) {
         InternalQuery q = new InternalQuery(done);
         internal = q;
         if (!channel.isActive()) {
@@ -301,6 +304,23 @@ public final class ServerConnection {
             return;
         }
         channel.writeAndFlush(PgMessage.encodeAll(channel.alloc(), new FrontendMessages.Query(sql)));
+        if (!timeout.isZero()) {
+            q.timer = channel.eventLoop().schedule(() -> internalTimedOut(q, sql, timeout), timeout.toMillis(),
+                    TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void internalTimedOut(InternalQuery q, String sql, java.time.Duration timeout) {
+        if (internal != q) {
+            return; // answered meanwhile
+        }
+        internal = null;
+        log.warn("server connection S-{} to {} did not answer \"{}\" within {} ms (query_timeout)", id,
+                login.description(), sql, timeout.toMillis());
+        close(DisconnectReason.QUERY_TIMEOUT);
+        q.done.done(this, ErrorResponse.error("FATAL", SqlState.CONNECTION_FAILURE, "sluice: server "
+                + login.description() + " did not answer within " + timeout.toMillis() + " ms (query_timeout)",
+                null, null));
     }
 
     private ErrorResponse lostError() {
@@ -317,6 +337,7 @@ public final class ServerConnection {
     private static final class InternalQuery {
         final InternalDone done;
         ErrorResponse error;
+        ScheduledFuture<?> timer;
 
         InternalQuery(InternalDone done) {
             this.done = done;
@@ -425,6 +446,9 @@ public final class ServerConnection {
             InternalQuery q = internal;
             if (q != null) {
                 internal = null;
+                if (q.timer != null) {
+                    q.timer.cancel(false);
+                }
                 q.done.done(ServerConnection.this, q.error != null ? q.error : lostError());
             }
             closeListener.accept(ServerConnection.this);
@@ -587,6 +611,9 @@ public final class ServerConnection {
                     }
                     case MessageType.READY_FOR_QUERY -> {
                         internal = null;
+                        if (q.timer != null) {
+                            q.timer.cancel(false);
+                        }
                         q.done.done(ServerConnection.this, q.error);
                     }
                     default -> { }
