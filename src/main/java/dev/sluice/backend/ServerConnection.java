@@ -252,14 +252,30 @@ public final class ServerConnection {
         if (key == null) {
             return;
         }
-        StartupPacket.CancelRequest req = new StartupPacket.CancelRequest(key.processId(), key.secretKey());
+        sendCancel(new StartupPacket.CancelRequest(key.processId(), key.secretKey()), 2);
+    }
+
+    /**
+     * Under load a cancel connection occasionally fails to connect (seen in ClientKillTest: epoll reports
+     * the socket not yet connected); one more attempt, because a lost cancel leaves PostgreSQL running the
+     * abandoned query until it next writes to the closed socket.
+     */
+    private void sendCancel(StartupPacket.CancelRequest req, int attempts) {
         new Bootstrap().group(channel.eventLoop()).channel(channel.getClass())
-                .handler(new ChannelInboundHandlerAdapter())
+                .handler(new ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                        // A failed connect can surface here too (epoll); the connect listener handles it.
+                        ctx.close();
+                    }
+                })
                 .connect(login.address())
                 .addListener((ChannelFutureListener) f -> {
                     if (f.isSuccess()) {
                         f.channel().writeAndFlush(PgMessage.encodeAll(f.channel().alloc(), req))
                                 .addListener(ChannelFutureListener.CLOSE);
+                    } else if (attempts > 1) {
+                        sendCancel(req, attempts - 1);
                     } else {
                         log.warn("could not send a cancel request for S-{} to {}: {}", id, login.description(),
                                 rootMessage(f.cause()));
@@ -625,6 +641,12 @@ public final class ServerConnection {
 
         /** A frame while idle in the pool: only asynchronous messages are legitimate. */
         private void onUnlinkedFrame(ByteBuf frame) {
+            if (closing) {
+                // Discarded mid-result (its client left): the rest of the reply is still arriving; drop it
+                // quietly instead of logging every row.
+                frame.release();
+                return;
+            }
             try {
                 byte type = frame.getByte(frame.readerIndex());
                 switch (type) {
