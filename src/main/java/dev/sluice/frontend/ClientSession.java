@@ -1143,6 +1143,16 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         if (state == State.CLOSED || s != server) {
             return;
         }
+        if (err != null && err.isFatal()) {
+            // The server died or hung (PostgreSQL restarting, query_timeout) before anything of the client's
+            // was sent to it: not the client's settings' fault, and safe to go on with another server.
+            log.info("server {} was lost while applying this client's settings ({}); trying another", s,
+                    err.message());
+            server = null;
+            proxy.pools().discard(pool, s, DisconnectReason.SERVER_FATAL);
+            requestServer();
+            return;
+        }
         if (err != null) {
             server = null;
             proxy.pools().discard(pool, s, DisconnectReason.CLEANUP_FAILED);

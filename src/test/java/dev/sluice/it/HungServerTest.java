@@ -151,6 +151,30 @@ class HungServerTest {
     }
 
     @Test
+    void aServerThatHangsWhileSluiceAppliesTheClientsSettingsIsReplacedWithoutFailingTheClient() throws Exception {
+        try (SluiceHandle s = sluice("transaction", "query_timeout = 1.5");
+             Console console = Console.open(s, "admin", null)) {
+            int hung;
+            try (Connection a = client(s)) {
+                hung = backendPid(a); // the one server now carries a's application_name
+            }
+            stop(hung);
+            Properties p = new Properties();
+            p.setProperty("user", "postgres");
+            p.setProperty("ApplicationName", "other-app"); // leasing the server means SET application_name first
+            p.setProperty("socketTimeout", "30");
+            long t0 = System.nanoTime();
+            try (Connection b = s.connect(DB, p)) {
+                assertThat(backendPid(b)).isNotEqualTo(hung);
+            }
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(6));
+            assertThat(PoolHealth.serverPids(console, DB)).doesNotContain(hung);
+            resume();
+            PoolHealth.awaitIdle(console, pg::direct, DB, Duration.ofSeconds(10));
+        }
+    }
+
+    @Test
     void anIdleServerThatHungFailsServerCheckQueryAndAnotherIsUsed() throws Exception {
         try (SluiceHandle s = sluice("transaction", "query_timeout = 1.5\nserver_check_delay = 0");
              Console console = Console.open(s, "admin", null)) {
