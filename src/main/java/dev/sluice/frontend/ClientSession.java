@@ -1300,7 +1300,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         emitSynthetic();
         channel.flush();
-        if (!channel.isWritable()) {
+        // A flush to a client that just vanished closes this session inside flush(), and close() hands the
+        // server back: only a server still ours may be paused, or it would sit in the pool unread.
+        if (s == server && !channel.isWritable()) {
             s.setAutoRead(false);
         }
         maybeRelease();
