@@ -1084,7 +1084,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 && System.nanoTime() - s.createdNanos() >= st.serverCheckDelay().toNanos()) {
             // server_check_query: a server idle longer than server_check_delay may have died meanwhile.
             syncing = true;
-            s.runInternal(check, (srv, err) -> eventLoop().execute(() -> checkDone(srv, err)));
+            s.runInternal(check, st.queryTimeout(), (srv, err) -> eventLoop().execute(() -> checkDone(srv, err)));
             return;
         }
         syncAndLink(s);
@@ -1113,7 +1113,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return;
         }
         syncing = true;
-        s.runInternal(sync, (srv, err) -> eventLoop().execute(() -> syncDone(srv, err)));
+        s.runInternal(sync, proxy.settings().queryTimeout(),
+                (srv, err) -> eventLoop().execute(() -> syncDone(srv, err)));
     }
 
     /** SET/RESET statements that make the server's session match what this client expects. */
@@ -1146,6 +1147,16 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private void syncDone(ServerConnection s, ErrorResponse err) {
         syncing = false;
         if (state == State.CLOSED || s != server) {
+            return;
+        }
+        if (err != null && err.isFatal()) {
+            // The server died or hung (PostgreSQL restarting, query_timeout) before anything of the client's
+            // was sent to it: not the client's settings' fault, and safe to go on with another server.
+            log.info("server {} was lost while applying this client's settings ({}); trying another", s,
+                    err.message());
+            server = null;
+            proxy.pools().discard(pool, s, DisconnectReason.SERVER_FATAL);
+            requestServer();
             return;
         }
         if (err != null) {
@@ -1296,7 +1307,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         emitSynthetic();
         toClient.writeCollected();
         channel.flush();
-        if (!channel.isWritable()) {
+        // A flush to a client that just vanished closes this session inside flush(), and close() hands the
+        // server back: only a server still ours may be paused, or it would sit in the pool unread.
+        if (s == server && !channel.isWritable()) {
             s.setAutoRead(false);
         }
         maybeRelease();
@@ -1364,7 +1377,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     private void resetAndRelease(ServerConnection s) {
         statements.clear(); // DISCARD ALL drops the server's prepared statements, and PostgreSQL would too
-        s.runInternal("DISCARD ALL", (srv, err) -> {
+        s.runInternal("DISCARD ALL", proxy.settings().queryTimeout(), (srv, err) -> {
             if (err != null) {
                 log.warn("reset after session change failed on {}: {}", srv, err);
                 proxy.pools().discard(pool, srv, DisconnectReason.CLEANUP_FAILED);
@@ -1420,9 +1433,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         Settings st = proxy.settings();
         if (server != null && outstanding > 0 && !st.queryTimeout().isZero()
                 && now - queryStartNanos > st.queryTimeout().toNanos()) {
-            // Like PgBouncer: the client is told and disconnected; its server, mid-query, is closed, not reused.
+            // Like PgBouncer: the client is told and disconnected; its server, mid-query, is closed, not reused
+            // (with query_timeout as the server's reason: it may be hung, not just slow).
+            ServerConnection s = server;
+            server = null;
+            proxy.pools().discard(pool, s, DisconnectReason.QUERY_TIMEOUT);
             fatal(ErrorResponse.fatal(SqlState.QUERY_CANCELED, "sluice: closed: query ran longer than "
-                    + st.queryTimeout().toSeconds() + "s (query_timeout)"), DisconnectReason.QUERY_TIMEOUT);
+                    + humanDuration(st.queryTimeout()) + " (query_timeout)"), DisconnectReason.QUERY_TIMEOUT);
             return;
         }
         java.time.Duration txTimeout = workload != null ? workload.config().transactionTimeout() : null;
@@ -1605,7 +1622,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             proxy.pools().release(pool, s);
             return;
         }
-        s.runInternal(steps.get(i), (srv, err) -> {
+        s.runInternal(steps.get(i), proxy.settings().queryTimeout(), (srv, err) -> {
             if (err != null) {
                 log.warn("cleanup \"{}\" failed on {}: {}", steps.get(i), srv, err);
                 proxy.pools().discard(pool, srv, DisconnectReason.CLEANUP_FAILED);
