@@ -92,10 +92,10 @@ trap 'exit 143' TERM
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 free_port() { local p=$1; while port_in_use "$p"; do p=$((p + 1)); done; echo "$p"; }
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
-wait_port() { # name port pid
+wait_port() { # name port pid log
     local i
     for ((i = 0; i < 120; i++)); do
-        kill -0 "$3" 2>/dev/null || die "$1 exited during startup (log in $TMP, use --keep)"
+        kill -0 "$3" 2>/dev/null || { tail -n 30 "$4" "${4%.log}.stderr" >&2 2>/dev/null; die "$1 exited during startup"; }
         port_in_use "$2" && return 0
         sleep 0.5
     done
@@ -142,8 +142,8 @@ log_disconnections = 0
 EOF
 }
 
-# idle_clients n hold-log: runs bench/idle-clients in the background against PORT; returns when all
-# are logged in (or it gave up), with CONNECTED set to how many are.
+# run_clients port n logfile: runs bench/idle-clients in the background against the port; returns when
+# all are logged in (or it gave up on some), with CONNECTED set to how many are.
 run_clients() { # port n logfile
     local port=$1 n=$2 out=$3 i line
     python3 "$REPO/bench/idle-clients" --port "$port" --user "$DBUSER" --dbname "$DB" -n "$n" --hold 0 >"$out" 2>&1 &
@@ -234,7 +234,7 @@ for t in "${TARGET_LIST[@]}"; do
             ;;
         *) die "unknown target $t (sluice, pgbouncer)" ;;
     esac
-    wait_port "$t" "$port" "$PROXY_PID"
+    wait_port "$t" "$port" "$PROXY_PID" "$TMP/$t.log"
     measure "$t" "$PROXY_PID" "$port"
     stop_pid "$PROXY_PID"; PROXY_PID=""
     cp "$TMP/$t"*.log "$OUT/" 2>/dev/null || true
