@@ -189,7 +189,8 @@ measure() { # name pid port
     idle=$(rss_kib "$pid")
     log "$name: RSS idle ${idle} KiB${heap0:+ (heap used/committed after GC ${heap0} KiB)}; opening $N idle clients"
     run_clients "$port" "$N" "$TMP/$name-clients.log"
-    tail -n 1 "$TMP/$name-clients.log" >&2
+    grep -E '^idle-clients: .*(connected|failed)' "$TMP/$name-clients.log" | tail -n 5 >&2
+    [[ $CONNECTED -gt 0 ]] || die "$name: no client could log in (see above)"
     if [[ $name == sluice ]]; then
         jvm_gc "$pid"; heap1=$(heap_kib "$pid")
     else
