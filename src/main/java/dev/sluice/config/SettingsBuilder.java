@@ -52,6 +52,7 @@ final class SettingsBuilder {
     String unixSocketDir;
     Duration statsPeriod;
     Duration shutdownWaitTimeout;
+    int workerThreads;
     StatsListen statsListen;
     boolean pinOnSessionState;
 
@@ -101,6 +102,7 @@ final class SettingsBuilder {
         unixSocketDir = base.unixSocketDir();
         statsPeriod = base.statsPeriod();
         shutdownWaitTimeout = base.shutdownWaitTimeout();
+        workerThreads = base.workerThreads();
         statsListen = base.statsListen();
         pinOnSessionState = base.pinOnSessionState();
     }
@@ -116,7 +118,7 @@ final class SettingsBuilder {
                 ignoreStartupParameters, maxClientMessageSize, maxStartupPacketSize, maxServerMessageSize,
                 maxPreparedStatements, leakIdleAge, leakMinConnections, leakWindow, maxDbConnectionsAuto,
                 budgetHeadroom, budgetCheckInterval, budgetUser, budgetPassword, unixSocketDir,
-                statsPeriod, shutdownWaitTimeout, statsListen,
+                statsPeriod, shutdownWaitTimeout, statsListen, workerThreads,
                 pinOnSessionState);
     }
 }

@@ -32,7 +32,7 @@ final class SettingsParser {
             "max_client_message_size", "max_startup_packet_size", "max_server_message_size",
             "max_prepared_statements", "leak_idle_age", "leak_min_connections", "leak_window",
             "budget_headroom", "budget_check_interval", "budget_user", "budget_password", "unix_socket_dir",
-            "stats_period", "shutdown_wait_timeout", "stats_listen",
+            "stats_period", "shutdown_wait_timeout", "stats_listen", "worker_threads",
             "pin_on_session_state");
 
     private final Problems problems;
@@ -153,6 +153,7 @@ final class SettingsParser {
             case "stats_period" -> b.statsPeriod = atLeastOneSecond(v);
             case "shutdown_wait_timeout" -> b.shutdownWaitTimeout = Values.duration(v);
             case "stats_listen" -> b.statsListen = StatsListen.parse(v);
+            case "worker_threads" -> b.workerThreads = Values.intInRange(v, 0, 1024);
             case "pin_on_session_state" -> b.pinOnSessionState = Values.bool(v);
             default -> throw new IllegalStateException("IMPLEMENTED lists " + key + " but apply does not handle it");
         }

@@ -196,6 +196,7 @@ public final class SettingsTable {
         r.put("stats_period", s -> seconds(s.statsPeriod()));
         r.put("shutdown_wait_timeout", s -> seconds(s.shutdownWaitTimeout()));
         r.put("stats_listen", s -> s.statsListen() == null ? "off" : s.statsListen().toString());
+        r.put("worker_threads", s -> String.valueOf(s.workerThreads()));
         r.put("pin_on_session_state", s -> bool(s.pinOnSessionState()));
         return java.util.Collections.unmodifiableMap(r);
     }

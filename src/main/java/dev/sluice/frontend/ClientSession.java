@@ -17,6 +17,7 @@ import dev.sluice.protocol.BackendMessages.ReadyForQuery;
 import dev.sluice.protocol.ErrorResponse;
 import dev.sluice.protocol.FrameDecoder;
 import dev.sluice.protocol.MessageType;
+import dev.sluice.protocol.OutboundBatch;
 import dev.sluice.protocol.PgMessage;
 import dev.sluice.protocol.ProtocolException;
 import dev.sluice.protocol.SqlState;
@@ -65,6 +66,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     /** Shown by SHOW CLIENTS (id, ptr "C-id") and taken by KILL_CLIENT; logs say C-id too. */
     private final long id = IDS.incrementAndGet();
     private Channel channel;
+    /** Server replies of the current read burst, written to the client as one buffer (see OutboundBatch). */
+    private OutboundBatch toClient;
     private FrameDecoder decoder;
     private State state = State.STARTUP;
 
@@ -89,7 +92,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private ServerConnection server;
     private boolean waiting;
     private boolean syncing;
-    private final ArrayDeque<ByteBuf> pending = new ArrayDeque<>();
+    private final ArrayDeque<ByteBuf> pending = new ArrayDeque<>(2); // usually empty: small for idle clients
     private long pendingBytes;
     /** Queries/Syncs/FunctionCalls sent to the server whose ReadyForQuery has not come back yet. */
     private int outstanding;
@@ -250,6 +253,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         channel = ctx.channel();
+        toClient = new OutboundBatch(channel);
         decoder = ctx.pipeline().get(FrameDecoder.class);
         proxy.clientOpened(this);
         Settings s = proxy.settings();
@@ -300,6 +304,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             server.flush();
             if (tracker != null) {
                 emitSynthetic();
+                toClient.writeCollected();
                 channel.flush();
             }
         }
@@ -460,6 +465,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             // The admin console takes this connection over: it checks admin_users/stats_users and answers.
             if (loginTimer != null) {
                 loginTimer.cancel(false);
+                loginTimer = null;
             }
             state = State.CLOSED;
             proxy.clientClosed(this);
@@ -567,6 +573,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         if (loginTimer != null) {
             loginTimer.cancel(false);
+            loginTimer = null; // a cancelled task kept referenced costs every idle client its bytes
         }
         if (proxy.settings().logConnections()) {
             log.info("login: {} (pool_mode={})", describe(), mode.name().toLowerCase(Locale.ROOT));
@@ -656,12 +663,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 return;
             }
         }
-        byte first = from < frame.writerIndex() ? frame.getByte(from) : 0;
-        while ((first == ' ' || first == '\n' || first == '\t') && ++from < frame.writerIndex()) {
-            first = frame.getByte(from);
-        }
-        if ((first | 0x20) != 's' && (first | 0x20) != 'r' && (first | 0x20) != 'd') {
-            return; // cheap exit: not SET, RESET or DISCARD
+        if (!LocalStatements.startsWithSetOrReset(frame, from) && !LocalStatements.startsWithDiscard(frame, from)) {
+            return; // cheap exit on the raw bytes: not SET, RESET or DISCARD
         }
         int end = frame.indexOf(from, frame.writerIndex(), (byte) 0);
         if (end < 0) {
@@ -701,6 +704,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
      * this, a client could not even finish connecting while its pool is exhausted.
      */
     private boolean answerLocally(ByteBuf frame) {
+        if (!LocalStatements.startsWithSet(frame, frame.readerIndex() + 5)) {
+            return false; // every other statement: decided on the raw bytes, nothing decoded
+        }
         String sql = dev.sluice.protocol.FrontendMessages.Query.sqlOf(frame);
         String value = LocalStatements.applicationNameSet(sql);
         if (value == null) {
@@ -959,7 +965,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private void emitSynthetic() {
         PgMessage m;
         while (tracker != null && (m = tracker.nextSynthetic()) != null) {
-            channel.write(PgMessage.encodeAll(channel.alloc(), m), channel.voidPromise());
+            toClient.add(PgMessage.encodeAll(channel.alloc(), m));
         }
     }
 
@@ -1099,7 +1105,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 && System.nanoTime() - s.createdNanos() >= st.serverCheckDelay().toNanos()) {
             // server_check_query: a server idle longer than server_check_delay may have died meanwhile.
             syncing = true;
-            s.runInternal(check, (srv, err) -> eventLoop().execute(() -> checkDone(srv, err)));
+            s.runInternal(check, st.queryTimeout(), (srv, err) -> eventLoop().execute(() -> checkDone(srv, err)));
             return;
         }
         syncAndLink(s);
@@ -1137,7 +1143,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return;
         }
         syncing = true;
-        s.runInternal(sync, (srv, err) -> eventLoop().execute(() -> syncDone(srv, err)));
+        s.runInternal(sync, proxy.settings().queryTimeout(),
+                (srv, err) -> eventLoop().execute(() -> syncDone(srv, err)));
     }
 
     /** SET/RESET statements that make the server's session match what this client expects. */
@@ -1173,6 +1180,16 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private void syncDone(ServerConnection s, ErrorResponse err) {
         syncing = false;
         if (state == State.CLOSED || s != server) {
+            return;
+        }
+        if (err != null && err.isFatal()) {
+            // The server died or hung (PostgreSQL restarting, query_timeout) before anything of the client's
+            // was sent to it: not the client's settings' fault, and safe to go on with another server.
+            log.info("server {} was lost while applying this client's settings ({}); trying another", s,
+                    err.message());
+            server = null;
+            proxy.pools().discard(pool, s, DisconnectReason.SERVER_FATAL);
+            requestServer();
             return;
         }
         if (err != null) {
@@ -1323,11 +1340,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 default -> { }
             }
             statSent += f.readableBytes();
-            channel.write(f, channel.voidPromise());
+            toClient.add(f);
         }
         emitSynthetic();
+        toClient.writeCollected();
         channel.flush();
-        if (!channel.isWritable()) {
+        // A flush to a client that just vanished closes this session inside flush(), and close() hands the
+        // server back: only a server still ours may be paused, or it would sit in the pool unread.
+        if (s == server && !channel.isWritable()) {
             s.setAutoRead(false);
         }
         maybeRelease();
@@ -1409,7 +1429,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         Map<String, String> before = new java.util.HashMap<>(s.parameters());
         syncing = true;
-        s.runInternal(sql, (srv, err) -> eventLoop().execute(() -> {
+        s.runInternal(sql, proxy.settings().queryTimeout(), (srv, err) -> eventLoop().execute(() -> {
             if (err == null && srv == server && state != State.CLOSED) {
                 for (Map.Entry<String, String> e : srv.parameters().entrySet()) {
                     if (!e.getValue().equals(before.get(e.getKey()))) {
@@ -1462,7 +1482,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     private void resetAndRelease(ServerConnection s) {
         statements.clear(); // DISCARD ALL drops the server's prepared statements, and PostgreSQL would too
-        s.runInternal("DISCARD ALL", (srv, err) -> {
+        s.runInternal("DISCARD ALL", proxy.settings().queryTimeout(), (srv, err) -> {
             if (err != null) {
                 log.warn("reset after session change failed on {}: {}", srv, err);
                 proxy.pools().discard(pool, srv, DisconnectReason.CLEANUP_FAILED);
@@ -1518,9 +1538,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         Settings st = proxy.settings();
         if (server != null && outstanding > 0 && !st.queryTimeout().isZero()
                 && now - queryStartNanos > st.queryTimeout().toNanos()) {
-            // Like PgBouncer: the client is told and disconnected; its server, mid-query, is closed, not reused.
+            // Like PgBouncer: the client is told and disconnected; its server, mid-query, is closed, not reused
+            // (with query_timeout as the server's reason: it may be hung, not just slow).
+            ServerConnection s = server;
+            server = null;
+            proxy.pools().discard(pool, s, DisconnectReason.QUERY_TIMEOUT);
             fatal(ErrorResponse.fatal(SqlState.QUERY_CANCELED, "sluice: closed: query ran longer than "
-                    + st.queryTimeout().toSeconds() + "s (query_timeout)"), DisconnectReason.QUERY_TIMEOUT);
+                    + humanDuration(st.queryTimeout()) + " (query_timeout)"), DisconnectReason.QUERY_TIMEOUT);
             return;
         }
         java.time.Duration txTimeout = workload != null ? workload.config().transactionTimeout() : null;
@@ -1625,6 +1649,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         if (loginTimer != null) {
             loginTimer.cancel(false);
+            loginTimer = null;
         }
         if (waitTimer != null) {
             waitTimer.cancel(false);
@@ -1702,7 +1727,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             proxy.pools().release(pool, s);
             return;
         }
-        s.runInternal(steps.get(i), (srv, err) -> {
+        s.runInternal(steps.get(i), proxy.settings().queryTimeout(), (srv, err) -> {
             if (err != null) {
                 log.warn("cleanup \"{}\" failed on {}: {}", steps.get(i), srv, err);
                 proxy.pools().discard(pool, srv, DisconnectReason.CLEANUP_FAILED);
