@@ -158,7 +158,7 @@ final class ShowCommands {
             t.row("C", c.user(), c.database(), "none", state, host(c.remoteAddress()), port(c.remoteAddress()),
                     host(c.localAddress()), port(c.localAddress()), time(c.connectedAtMillis()),
                     time(wall(c.lastActivityNanos(), nowNanos, nowMillis)), (int) (waitUs / 1_000_000),
-                    (int) (waitUs % 1_000_000), 0, "C-" + c.id(), s == null ? "" : "S-" + s.id(), 0, "",
+                    (int) (waitUs % 1_000_000), 0, "C-" + c.id(), s == null ? "" : "S-" + s.id(), 0, c.tlsDescription(),
                     c.applicationName(), c.preparedStatementCount(), c.id());
         }
         return t;
@@ -188,7 +188,8 @@ final class ShowCommands {
         t.row("S", p.key().user(), p.key().database(), "none", state, host(remote), port,
                 host(s.channel().localAddress()), port(s.channel().localAddress()), time(s.createdAtMillis()),
                 requestTime, 0, 0, s.closeNeeded() ? 1 : 0, "S-" + s.id(), owner == null ? "" : "C-" + owner.id(),
-                s.backendKey() == null ? 0 : s.backendKey().processId(), "",
+                s.backendKey() == null ? 0 : s.backendKey().processId(),
+                dev.sluice.protocol.TlsDescription.of(s.channel()),
                 owner == null ? "" : owner.applicationName(), s.preparedStatements().size(), s.id());
     }
 

@@ -108,6 +108,13 @@ public final class ServerConnection {
                             ch.config().setOption(ChannelOption.TCP_NODELAY, true);
                         }
                         ServerConnection conn = new ServerConnection(login, poolTag, ch);
+                        // TLS is never used over a Unix socket (libpq and PgBouncer do not either).
+                        if (login.tls().enabled() && login.address() instanceof java.net.InetSocketAddress) {
+                            ch.pipeline().addLast("tls-negotiation", new ServerTlsNegotiation(login, error -> {
+                                promise.tryFailure(new ServerLoginException(error));
+                                ch.close();
+                            }));
+                        }
                         ch.pipeline().addLast("frames", new FrameDecoder(false, 0, login.maxMessageSize()));
                         ch.pipeline().addLast("server", conn.new Handler(promise));
                     }
