@@ -312,7 +312,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 ? cause.getCause() : cause;
         if (c instanceof javax.net.ssl.SSLException || c instanceof io.netty.handler.ssl.NotSslRecordException) {
             // The TLS handshake failed: nothing can be said to the client any more (it cannot read plain text).
-            log.info("client {}: TLS handshake failed: {}", describe(), c.getMessage());
+            log.info("closing client {}: reason={} (TLS handshake failed: {})", describe(),
+                    DisconnectReason.TLS_HANDSHAKE_FAILED.code(), c.getMessage());
             close(DisconnectReason.TLS_HANDSHAKE_FAILED);
         } else if (c instanceof ProtocolException pe) {
             fatal(ErrorResponse.fatal(pe.sqlState(), pe.getMessage()), DisconnectReason.PROTOCOL_ERROR);
