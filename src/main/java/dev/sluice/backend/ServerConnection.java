@@ -260,14 +260,32 @@ public final class ServerConnection {
             return;
         }
         StartupPacket.CancelRequest req = new StartupPacket.CancelRequest(key.processId(), key.secretKey());
+        // The cancel key goes over TLS too when server_tls_sslmode asks for it: it is as good as a password
+        // for cancelling this backend's queries.
+        boolean tls = login.tls().enabled() && login.address() instanceof java.net.InetSocketAddress;
         new Bootstrap().group(channel.eventLoop()).channel(channel.getClass())
-                .handler(new ChannelInboundHandlerAdapter())
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        if (tls) {
+                            ch.pipeline().addLast(new ServerTlsNegotiation(login, error -> {
+                                log.warn("could not send a cancel request for S-{}: {}", id, error.message());
+                                ch.close();
+                            }));
+                        }
+                        ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                            @Override
+                            public void channelActive(ChannelHandlerContext ctx) {
+                                // Fired once TLS (if any) is settled; PostgreSQL closes after reading it.
+                                ctx.writeAndFlush(PgMessage.encodeAll(ctx.alloc(), req))
+                                        .addListener(ChannelFutureListener.CLOSE);
+                            }
+                        });
+                    }
+                })
                 .connect(login.address())
                 .addListener((ChannelFutureListener) f -> {
-                    if (f.isSuccess()) {
-                        f.channel().writeAndFlush(PgMessage.encodeAll(f.channel().alloc(), req))
-                                .addListener(ChannelFutureListener.CLOSE);
-                    } else {
+                    if (!f.isSuccess()) { // on success the handler above sends the request
                         log.warn("could not send a cancel request for S-{} to {}: {}", id, login.description(),
                                 rootMessage(f.cause()));
                     }

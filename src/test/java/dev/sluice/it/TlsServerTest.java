@@ -129,6 +129,28 @@ class TlsServerTest {
     }
 
     @Test
+    void cancelReachesATlsOnlyServer() throws Exception {
+        try (SluiceHandle s = sluice("127.0.0.1", "server_tls_sslmode = require\n");
+             Connection c = client(s, "postgres");
+             Statement st = c.createStatement()) {
+            java.util.concurrent.CompletableFuture.runAsync(() -> {
+                try {
+                    Thread.sleep(500);
+                    st.cancel();
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            long t0 = System.nanoTime();
+            assertThatThrownBy(() -> st.execute("SELECT pg_sleep(30)"))
+                    .isInstanceOf(SQLException.class)
+                    .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("57014"));
+            assertThat(System.nanoTime() - t0).isLessThan(java.util.concurrent.TimeUnit.SECONDS.toNanos(10));
+            assertThat(one(c, "SELECT 'usable after cancel'")).isEqualTo("usable after cancel");
+        }
+    }
+
+    @Test
     void sluicePresentsItsClientCertificateToPostgres() throws Exception {
         TestPki.Issued mine = pki.client("certuser");
         Path cert = TestPki.writeCert(dir.resolve("sluice.crt"), mine.cert());
