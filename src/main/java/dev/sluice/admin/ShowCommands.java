@@ -34,7 +34,7 @@ import java.util.TreeMap;
 /**
  * The SHOW commands: PgBouncer's column names, order and types (its documented columns; type OIDs as its
  * console sends them: text, int4, and numeric for statistics), filled from pool snapshots and client
- * sessions. Columns for features Sluice lacks (cancel-request states, TLS, load balancing) are present
+ * sessions. Columns for features Sluice lacks (cancel-request states, load balancing) are present
  * with zero or empty values, so tools that read them by name keep working.
  */
 final class ShowCommands {
@@ -144,8 +144,8 @@ final class ShowCommands {
         for (AdminSession a : ctx.consoleSessions()) {
             t.row("C", a.user(), CONSOLE_DB, "none", "active", host(a.remoteAddress()), port(a.remoteAddress()),
                     host(a.localAddress()), port(a.localAddress()), time(a.connectedAtMillis()),
-                    time(wall(a.lastRequestNanos(), nowNanos, nowMillis)), 0, 0, 0, "C-" + a.id(), "", 0, "",
-                    a.applicationName(), 0, a.id());
+                    time(wall(a.lastRequestNanos(), nowNanos, nowMillis)), 0, 0, 0, "C-" + a.id(), "", 0,
+                    a.tlsDescription(), a.applicationName(), 0, a.id());
         }
         for (ClientSession c : ctx.clients()) {
             String state = c.consoleState();
