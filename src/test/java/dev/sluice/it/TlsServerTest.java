@@ -129,6 +129,22 @@ class TlsServerTest {
     }
 
     @Test
+    void theBudgetMonitorReadsATlsOnlyServerWithTheSameSslmode() throws Exception {
+        String tls = "server_tls_sslmode = verify-full\nserver_tls_ca_file = " + ca + "\nmax_db_connections = auto\n"
+                + "budget_user = postgres\n";
+        try (SluiceHandle s = sluice("127.0.0.1", tls)) {
+            var snapshot = s.server().budgetMonitors().get(0).refresh().get(20, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(snapshot.lastError()).isNull();
+            assertThat(snapshot.capacity()).isNotNull();
+        }
+        // verify-full against the wrong name: the monitor refuses too, and says why
+        try (SluiceHandle s = sluice("localhost", tls)) {
+            var snapshot = s.server().budgetMonitors().get(0).refresh().get(20, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(snapshot.lastError()).isNotNull();
+        }
+    }
+
+    @Test
     void cancelReachesATlsOnlyServer() throws Exception {
         try (SluiceHandle s = sluice("127.0.0.1", "server_tls_sslmode = require\n");
              Connection c = client(s, "postgres");
