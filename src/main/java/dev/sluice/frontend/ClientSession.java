@@ -69,6 +69,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private FrameDecoder decoder;
     /** The client asked for TLS and got 'S': everything after the SSLRequest goes through the SslHandler. */
     private boolean tls;
+    private io.netty.handler.ssl.SslHandler tlsHandler;
     private State state = State.STARTUP;
 
     // identity, fixed after login
@@ -310,7 +311,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         Throwable c = cause instanceof io.netty.handler.codec.DecoderException && cause.getCause() != null
                 ? cause.getCause() : cause;
-        if (c instanceof javax.net.ssl.SSLException || c instanceof io.netty.handler.ssl.NotSslRecordException) {
+        if ((c instanceof javax.net.ssl.SSLException || c instanceof io.netty.handler.ssl.NotSslRecordException)
+                && tlsHandler != null && !tlsHandler.handshakeFuture().isSuccess()) {
             // The TLS handshake failed: nothing can be said to the client any more (it cannot read plain text).
             log.info("closing client {}: reason={} (TLS handshake failed: {})", describe(),
                     DisconnectReason.TLS_HANDSHAKE_FAILED.code(), c.getMessage());
@@ -445,6 +447,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         io.netty.handler.ssl.SslHandler handler = t.context().newHandler(channel.alloc());
         channel.pipeline().addFirst("tls", handler);
         tls = true;
+        tlsHandler = handler;
         handler.handshakeFuture().addListener(f -> {
             if (f.isSuccess()) {
                 log.debug("client {}: TLS {}", describe(), dev.sluice.protocol.TlsDescription.of(channel));
