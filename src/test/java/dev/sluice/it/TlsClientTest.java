@@ -256,6 +256,24 @@ class TlsClientTest {
         }
     }
 
+    @Test
+    void unixSocketClientsAreNotAskedForTlsEvenUnderRequire() throws Exception {
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/psql")), "psql is not installed");
+        int port;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+            port = free.getLocalPort();
+        }
+        Path sockets = Files.createTempDirectory("sluice-tls-sock");
+        try (SluiceHandle s = SluiceHandle.trust("transaction", 2, tls("require", cert, key)
+                + "unix_socket_dir = " + sockets + "\nlisten_port = " + port + "\n")) {
+            // As in PgBouncer: TLS is a TCP matter; a local socket is trusted like PostgreSQL's "local" lines.
+            String local = psql("host=" + sockets + " port=" + port + " dbname=postgres user=postgres", 0);
+            assertThat(local).contains("TLS via psql");
+            String tcp = psql("host=127.0.0.1 port=" + port + " dbname=postgres user=postgres sslmode=disable", 2);
+            assertThat(tcp).contains("TLS is required");
+        }
+    }
+
     private static String psql(String conninfo, int expectedExit) throws Exception {
         Process p = new ProcessBuilder("/usr/bin/psql", conninfo, "-Atc", "SELECT 'TLS via psql'")
                 .redirectErrorStream(true).start();

@@ -94,9 +94,13 @@ class TlsServerTest {
 
     @Test
     void requireEncryptsTheServerLeg() throws Exception {
-        try (SluiceHandle s = sluice("127.0.0.1", "server_tls_sslmode = require\n");
+        try (SluiceHandle s = sluice("127.0.0.1", "server_tls_sslmode = require\n" + AdminConsoleTest.ADMINS);
              Connection c = client(s, "postgres")) {
             assertThat(sslOfThisBackend(c)).matches("true TLSv1\\.[23]");
+            try (Console console = Console.open(s, "admin", null)) {
+                assertThat(console.query("SHOW SERVERS").rows()).isNotEmpty()
+                        .allSatisfy(r -> assertThat(r.get("tls")).matches("TLSv1\\.[23]/TLS_.+"));
+            }
         }
     }
 
