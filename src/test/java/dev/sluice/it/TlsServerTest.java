@@ -133,6 +133,47 @@ class TlsServerTest {
     }
 
     @Test
+    void bytesAfterTheServersSAreRefused() throws Exception {
+        // A raw peer in PostgreSQL's place, for the one answer a real server never gives: 'S' with plain-text
+        // bytes behind it (a man in the middle injecting a response before the handshake, CVE-2021-23222).
+        try (java.net.ServerSocket fake = new java.net.ServerSocket(0, 5, java.net.InetAddress.getLoopbackAddress())) {
+            // It answers every connection, each on its own thread (Sluice's readiness probe connects too).
+            Thread peer = new Thread(() -> {
+                while (!fake.isClosed()) {
+                    try {
+                        java.net.Socket sock = fake.accept();
+                        Thread t = new Thread(() -> {
+                            try (sock) {
+                                sock.setSoTimeout(10_000);
+                                sock.getInputStream().readNBytes(8); // the SSLRequest
+                                sock.getOutputStream().write(
+                                        "SE\0\0\0\4".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+                                sock.getOutputStream().flush();
+                                sock.getInputStream().read(); // until Sluice closes
+                            } catch (java.io.IOException ignored) {
+                                // Sluice closed the connection: expected
+                            }
+                        });
+                        t.setDaemon(true);
+                        t.start();
+                    } catch (java.io.IOException e) {
+                        return; // the test closed the listener
+                    }
+                }
+            });
+            peer.setDaemon(true);
+            peer.start();
+            try (SluiceHandle s = SluiceHandle.start("* = host=127.0.0.1 port=" + fake.getLocalPort(),
+                    "auth_type = trust\nserver_tls_sslmode = require\n", null)) {
+                assertThatThrownBy(() -> client(s, "postgres"))
+                        .isInstanceOf(SQLException.class)
+                        .satisfies(e -> assertThat(((SQLException) e).getSQLState()).isEqualTo("08P01"))
+                        .hasMessageContaining("sent unencrypted data after its answer to the SSLRequest");
+            }
+        }
+    }
+
+    @Test
     void theBudgetMonitorReadsATlsOnlyServerWithTheSameSslmode() throws Exception {
         String tls = "server_tls_sslmode = verify-full\nserver_tls_ca_file = " + ca + "\nmax_db_connections = auto\n"
                 + "budget_user = postgres\n";
