@@ -12,6 +12,7 @@ import dev.sluice.protocol.ErrorResponse;
 import dev.sluice.protocol.FrameDecoder;
 import dev.sluice.protocol.FrontendMessages;
 import dev.sluice.protocol.MessageType;
+import dev.sluice.protocol.OutboundBatch;
 import dev.sluice.protocol.PgMessage;
 import dev.sluice.protocol.SqlState;
 import dev.sluice.protocol.StartupPacket;
@@ -60,6 +61,8 @@ public final class ServerConnection {
     private final ServerLogin login;
     private final Object poolTag;
     private final Channel channel;
+    /** What the owner wrote since its last flush (see {@link #write}). */
+    private final OutboundBatch toServer;
     private final long createdNanos = System.nanoTime();
     /** Wall-clock time of the connect, for SHOW SERVERS. */
     private final long createdAtMillis = System.currentTimeMillis();
@@ -86,6 +89,7 @@ public final class ServerConnection {
         this.login = login;
         this.poolTag = poolTag;
         this.channel = channel;
+        this.toServer = new OutboundBatch(channel);
     }
 
     /**
@@ -298,12 +302,17 @@ public final class ServerConnection {
         close(reason);
     }
 
-    /** Writes a frame the owning client sent (ownership of the buffer passes to Netty). */
+    /**
+     * Writes a frame the owning client sent (ownership of the buffer passes here). Frames are collected
+     * until {@link #flush()}, which the owner calls at the end of every read burst, so a pipeline of
+     * small messages (Parse/Bind/Describe/Execute/Sync) goes out as one buffer. Owner's event loop only.
+     */
     public void write(ByteBuf frame) {
-        channel.write(frame, channel.voidPromise());
+        toServer.add(frame);
     }
 
     public void flush() {
+        toServer.writeCollected();
         channel.flush();
     }
 
@@ -325,6 +334,7 @@ public final class ServerConnection {
             done.done(this, lostError());
             return;
         }
+        toServer.writeCollected(); // whatever the owner wrote goes first
         channel.writeAndFlush(PgMessage.encodeAll(channel.alloc(), new FrontendMessages.Query(sql)));
     }
 

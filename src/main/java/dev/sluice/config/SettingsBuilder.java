@@ -52,6 +52,7 @@ final class SettingsBuilder {
     String unixSocketDir;
     Duration statsPeriod;
     Duration shutdownWaitTimeout;
+    int workerThreads;
     StatsListen statsListen;
     TlsSettings tls;
 
@@ -101,6 +102,7 @@ final class SettingsBuilder {
         unixSocketDir = base.unixSocketDir();
         statsPeriod = base.statsPeriod();
         shutdownWaitTimeout = base.shutdownWaitTimeout();
+        workerThreads = base.workerThreads();
         statsListen = base.statsListen();
         tls = base.tls();
     }
@@ -116,6 +118,6 @@ final class SettingsBuilder {
                 ignoreStartupParameters, maxClientMessageSize, maxStartupPacketSize, maxServerMessageSize,
                 maxPreparedStatements, leakIdleAge, leakMinConnections, leakWindow, maxDbConnectionsAuto,
                 budgetHeadroom, budgetCheckInterval, budgetUser, budgetPassword, unixSocketDir,
-                statsPeriod, shutdownWaitTimeout, statsListen, tls);
+                statsPeriod, shutdownWaitTimeout, statsListen, workerThreads, tls);
     }
 }

@@ -32,7 +32,7 @@ final class SettingsParser {
             "max_client_message_size", "max_startup_packet_size", "max_server_message_size",
             "max_prepared_statements", "leak_idle_age", "leak_min_connections", "leak_window",
             "budget_headroom", "budget_check_interval", "budget_user", "budget_password", "unix_socket_dir",
-            "stats_period", "shutdown_wait_timeout", "stats_listen",
+            "stats_period", "shutdown_wait_timeout", "stats_listen", "worker_threads",
             "client_tls_sslmode", "client_tls_key_file", "client_tls_cert_file", "client_tls_ca_file",
             "client_tls_protocols", "client_tls_ciphers", "server_tls_sslmode", "server_tls_ca_file",
             "server_tls_key_file", "server_tls_cert_file", "server_tls_protocols", "server_tls_ciphers");
@@ -155,6 +155,7 @@ final class SettingsParser {
             case "stats_period" -> b.statsPeriod = atLeastOneSecond(v);
             case "shutdown_wait_timeout" -> b.shutdownWaitTimeout = Values.duration(v);
             case "stats_listen" -> b.statsListen = StatsListen.parse(v);
+            case "worker_threads" -> b.workerThreads = Values.intInRange(v, 0, 1024);
             // TLS: syntax here; the files are read once every key is known (TlsContexts, after parsing).
             case "client_tls_sslmode" -> b.tls = b.tls.withClient(b.tls.client().withMode(TlsMode.parse(v)));
             case "client_tls_key_file" -> b.tls = b.tls.withClient(b.tls.client().withKeyFile(optionalPath(e, v)));

@@ -214,6 +214,7 @@ public final class SettingsTable {
         r.put("stats_period", s -> seconds(s.statsPeriod()));
         r.put("shutdown_wait_timeout", s -> seconds(s.shutdownWaitTimeout()));
         r.put("stats_listen", s -> s.statsListen() == null ? "off" : s.statsListen().toString());
+        r.put("worker_threads", s -> String.valueOf(s.workerThreads()));
         tls(r, "client_tls_", s -> s.tls().client());
         tls(r, "server_tls_", s -> s.tls().server());
         return java.util.Collections.unmodifiableMap(r);

@@ -18,6 +18,7 @@ import dev.sluice.protocol.BackendMessages.ReadyForQuery;
 import dev.sluice.protocol.ErrorResponse;
 import dev.sluice.protocol.FrameDecoder;
 import dev.sluice.protocol.MessageType;
+import dev.sluice.protocol.OutboundBatch;
 import dev.sluice.protocol.PgMessage;
 import dev.sluice.protocol.ProtocolException;
 import dev.sluice.protocol.SqlState;
@@ -66,6 +67,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     /** Shown by SHOW CLIENTS (id, ptr "C-id") and taken by KILL_CLIENT; logs say C-id too. */
     private final long id = IDS.incrementAndGet();
     private Channel channel;
+    /** Server replies of the current read burst, written to the client as one buffer (see OutboundBatch). */
+    private OutboundBatch toClient;
     private FrameDecoder decoder;
     /** The client asked for TLS and got 'S': everything after the SSLRequest goes through the SslHandler. */
     private boolean tls;
@@ -238,6 +241,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         channel = ctx.channel();
+        toClient = new OutboundBatch(channel);
         decoder = ctx.pipeline().get(FrameDecoder.class);
         proxy.clientOpened(this);
         Settings s = proxy.settings();
@@ -288,6 +292,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             server.flush();
             if (tracker != null) {
                 emitSynthetic();
+                toClient.writeCollected();
                 channel.flush();
             }
         }
@@ -703,12 +708,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 return;
             }
         }
-        byte first = from < frame.writerIndex() ? frame.getByte(from) : 0;
-        while ((first == ' ' || first == '\n' || first == '\t') && ++from < frame.writerIndex()) {
-            first = frame.getByte(from);
-        }
-        if ((first | 0x20) != 's' && (first | 0x20) != 'r') {
-            return; // cheap exit: not SET or RESET
+        if (!LocalStatements.startsWithSetOrReset(frame, from)) {
+            return; // cheap exit on the raw bytes: not SET or RESET
         }
         int end = frame.indexOf(from, frame.writerIndex(), (byte) 0);
         if (end < 0) {
@@ -748,6 +749,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
      * this, a client could not even finish connecting while its pool is exhausted.
      */
     private boolean answerLocally(ByteBuf frame) {
+        if (!LocalStatements.startsWithSet(frame, frame.readerIndex() + 5)) {
+            return false; // every other statement: decided on the raw bytes, nothing decoded
+        }
         String sql = dev.sluice.protocol.FrontendMessages.Query.sqlOf(frame);
         String value = LocalStatements.applicationNameSet(sql);
         if (value == null) {
@@ -1006,7 +1010,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private void emitSynthetic() {
         PgMessage m;
         while (tracker != null && (m = tracker.nextSynthetic()) != null) {
-            channel.write(PgMessage.encodeAll(channel.alloc(), m), channel.voidPromise());
+            toClient.add(PgMessage.encodeAll(channel.alloc(), m));
         }
     }
 
@@ -1353,9 +1357,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 default -> { }
             }
             statSent += f.readableBytes();
-            channel.write(f, channel.voidPromise());
+            toClient.add(f);
         }
         emitSynthetic();
+        toClient.writeCollected();
         channel.flush();
         if (!channel.isWritable()) {
             s.setAutoRead(false);

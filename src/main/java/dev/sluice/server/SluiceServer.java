@@ -59,7 +59,6 @@ import org.slf4j.LoggerFactory;
 public final class SluiceServer implements ProxyContext, ConsoleContext, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SluiceServer.class);
 
-    private final EventLoopGroup bossGroup;
     private final EventLoopGroup workerGroup;
     private final Class<? extends ServerChannel> serverChannelClass;
     private final Class<? extends Channel> socketChannelClass;
@@ -83,18 +82,16 @@ public final class SluiceServer implements ProxyContext, ConsoleContext, AutoClo
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
 
     public SluiceServer(SluiceConfig config) {
-        this(config, Math.max(1, Runtime.getRuntime().availableProcessors()));
+        this(config, config.settings().effectiveWorkerThreads());
     }
 
     public SluiceServer(SluiceConfig config, int threads) {
         boolean epoll = Epoll.isAvailable();
         if (epoll) {
-            bossGroup = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
             workerGroup = new MultiThreadIoEventLoopGroup(threads, EpollIoHandler.newFactory());
             serverChannelClass = EpollServerSocketChannel.class;
             socketChannelClass = EpollSocketChannel.class;
         } else {
-            bossGroup = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
             workerGroup = new MultiThreadIoEventLoopGroup(threads, NioIoHandler.newFactory());
             serverChannelClass = NioServerSocketChannel.class;
             socketChannelClass = NioSocketChannel.class;
@@ -116,7 +113,7 @@ public final class SluiceServer implements ProxyContext, ConsoleContext, AutoClo
     public int start() throws InterruptedException {
         var s = config().settings();
         ServerBootstrap b = new ServerBootstrap()
-                .group(bossGroup, workerGroup)
+                .group(workerGroup)
                 .channel(serverChannelClass)
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .option(ChannelOption.SO_REUSEADDR, true)
@@ -177,7 +174,7 @@ public final class SluiceServer implements ProxyContext, ConsoleContext, AutoClo
             log.warn("could not remove stale socket {}: {}", path, e.toString());
         }
         ServerBootstrap b = new ServerBootstrap()
-                .group(bossGroup, workerGroup)
+                .group(workerGroup)
                 .channel(io.netty.channel.epoll.EpollServerDomainSocketChannel.class)
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
@@ -523,7 +520,6 @@ public final class SluiceServer implements ProxyContext, ConsoleContext, AutoClo
             }
             budgetMonitors.forEach(dev.sluice.guard.BudgetMonitor::close);
             pools.closeAll();
-            bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS);
             workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
             log.info("sluice stopped");
         } finally {
