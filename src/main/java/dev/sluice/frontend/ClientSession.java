@@ -96,7 +96,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private ServerConnection server;
     private boolean waiting;
     private boolean syncing;
-    private final ArrayDeque<ByteBuf> pending = new ArrayDeque<>();
+    private final ArrayDeque<ByteBuf> pending = new ArrayDeque<>(2); // usually empty: small for idle clients
     private long pendingBytes;
     /** Queries/Syncs/FunctionCalls sent to the server whose ReadyForQuery has not come back yet. */
     private int outstanding;
@@ -517,6 +517,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             // The admin console takes this connection over: it checks admin_users/stats_users and answers.
             if (loginTimer != null) {
                 loginTimer.cancel(false);
+                loginTimer = null;
             }
             state = State.CLOSED;
             proxy.clientClosed(this);
@@ -622,6 +623,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         if (loginTimer != null) {
             loginTimer.cancel(false);
+            loginTimer = null; // a cancelled task kept referenced costs every idle client its bytes
         }
         if (proxy.settings().logConnections()) {
             log.info("login: {} (pool_mode={})", describe(), mode.name().toLowerCase(Locale.ROOT));
@@ -1150,7 +1152,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 && System.nanoTime() - s.createdNanos() >= st.serverCheckDelay().toNanos()) {
             // server_check_query: a server idle longer than server_check_delay may have died meanwhile.
             syncing = true;
-            s.runInternal(check, (srv, err) -> eventLoop().execute(() -> checkDone(srv, err)));
+            s.runInternal(check, st.queryTimeout(), (srv, err) -> eventLoop().execute(() -> checkDone(srv, err)));
             return;
         }
         syncAndLink(s);
@@ -1179,7 +1181,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return;
         }
         syncing = true;
-        s.runInternal(sync, (srv, err) -> eventLoop().execute(() -> syncDone(srv, err)));
+        s.runInternal(sync, proxy.settings().queryTimeout(),
+                (srv, err) -> eventLoop().execute(() -> syncDone(srv, err)));
     }
 
     /** SET/RESET statements that make the server's session match what this client expects. */
@@ -1212,6 +1215,16 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private void syncDone(ServerConnection s, ErrorResponse err) {
         syncing = false;
         if (state == State.CLOSED || s != server) {
+            return;
+        }
+        if (err != null && err.isFatal()) {
+            // The server died or hung (PostgreSQL restarting, query_timeout) before anything of the client's
+            // was sent to it: not the client's settings' fault, and safe to go on with another server.
+            log.info("server {} was lost while applying this client's settings ({}); trying another", s,
+                    err.message());
+            server = null;
+            proxy.pools().discard(pool, s, DisconnectReason.SERVER_FATAL);
+            requestServer();
             return;
         }
         if (err != null) {
@@ -1362,7 +1375,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         emitSynthetic();
         toClient.writeCollected();
         channel.flush();
-        if (!channel.isWritable()) {
+        // A flush to a client that just vanished closes this session inside flush(), and close() hands the
+        // server back: only a server still ours may be paused, or it would sit in the pool unread.
+        if (s == server && !channel.isWritable()) {
             s.setAutoRead(false);
         }
         maybeRelease();
@@ -1430,7 +1445,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     private void resetAndRelease(ServerConnection s) {
         statements.clear(); // DISCARD ALL drops the server's prepared statements, and PostgreSQL would too
-        s.runInternal("DISCARD ALL", (srv, err) -> {
+        s.runInternal("DISCARD ALL", proxy.settings().queryTimeout(), (srv, err) -> {
             if (err != null) {
                 log.warn("reset after session change failed on {}: {}", srv, err);
                 proxy.pools().discard(pool, srv, DisconnectReason.CLEANUP_FAILED);
@@ -1486,9 +1501,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         Settings st = proxy.settings();
         if (server != null && outstanding > 0 && !st.queryTimeout().isZero()
                 && now - queryStartNanos > st.queryTimeout().toNanos()) {
-            // Like PgBouncer: the client is told and disconnected; its server, mid-query, is closed, not reused.
+            // Like PgBouncer: the client is told and disconnected; its server, mid-query, is closed, not reused
+            // (with query_timeout as the server's reason: it may be hung, not just slow).
+            ServerConnection s = server;
+            server = null;
+            proxy.pools().discard(pool, s, DisconnectReason.QUERY_TIMEOUT);
             fatal(ErrorResponse.fatal(SqlState.QUERY_CANCELED, "sluice: closed: query ran longer than "
-                    + st.queryTimeout().toSeconds() + "s (query_timeout)"), DisconnectReason.QUERY_TIMEOUT);
+                    + humanDuration(st.queryTimeout()) + " (query_timeout)"), DisconnectReason.QUERY_TIMEOUT);
             return;
         }
         java.time.Duration txTimeout = workload != null ? workload.config().transactionTimeout() : null;
@@ -1593,6 +1612,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         if (loginTimer != null) {
             loginTimer.cancel(false);
+            loginTimer = null;
         }
         if (waitTimer != null) {
             waitTimer.cancel(false);
@@ -1670,7 +1690,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             proxy.pools().release(pool, s);
             return;
         }
-        s.runInternal(steps.get(i), (srv, err) -> {
+        s.runInternal(steps.get(i), proxy.settings().queryTimeout(), (srv, err) -> {
             if (err != null) {
                 log.warn("cleanup \"{}\" failed on {}: {}", steps.get(i), srv, err);
                 proxy.pools().discard(pool, srv, DisconnectReason.CLEANUP_FAILED);
