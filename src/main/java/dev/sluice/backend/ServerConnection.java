@@ -112,6 +112,13 @@ public final class ServerConnection {
                             ch.config().setOption(ChannelOption.TCP_NODELAY, true);
                         }
                         ServerConnection conn = new ServerConnection(login, poolTag, ch);
+                        // TLS is never used over a Unix socket (libpq and PgBouncer do not either).
+                        if (login.tls().enabled() && login.address() instanceof java.net.InetSocketAddress) {
+                            ch.pipeline().addLast("tls-negotiation", new ServerTlsNegotiation(login, error -> {
+                                promise.tryFailure(new ServerLoginException(error));
+                                ch.close();
+                            }));
+                        }
                         ch.pipeline().addLast("frames", new FrameDecoder(false, 0, login.maxMessageSize()));
                         ch.pipeline().addLast("server", conn.new Handler(promise));
                     }
@@ -262,23 +269,43 @@ public final class ServerConnection {
     /**
      * Under load a cancel connection occasionally fails to connect (seen in ClientKillTest: epoll reports
      * the socket not yet connected); one more attempt, because a lost cancel leaves PostgreSQL running the
-     * abandoned query until it next writes to the closed socket.
+     * abandoned query until it next writes to the closed socket. The cancel key goes over TLS too when
+     * server_tls_sslmode asks for it: it is as good as a password for cancelling this backend's queries.
      */
     private void sendCancel(StartupPacket.CancelRequest req, int attempts) {
+        boolean tls = login.tls().enabled() && login.address() instanceof java.net.InetSocketAddress;
         new Bootstrap().group(channel.eventLoop()).channel(channel.getClass())
-                .handler(new ChannelInboundHandlerAdapter() {
+                .handler(new ChannelInitializer<Channel>() {
                     @Override
-                    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-                        // A failed connect can surface here too (epoll); the connect listener handles it.
-                        ctx.close();
+                    protected void initChannel(Channel ch) {
+                        if (tls) {
+                            ch.pipeline().addLast(new ServerTlsNegotiation(login, error -> {
+                                log.warn("could not send a cancel request for S-{}: {}", id, error.message());
+                                ch.close();
+                            }));
+                        }
+                        ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                            @Override
+                            public void channelActive(ChannelHandlerContext ctx) {
+                                // Fired once TLS (if any) is settled; PostgreSQL closes after reading it.
+                                ctx.writeAndFlush(PgMessage.encodeAll(ctx.alloc(), req))
+                                        .addListener(ChannelFutureListener.CLOSE);
+                            }
+
+                            @Override
+                            public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                                // A failed connect can surface here too (epoll); the connect listener handles it.
+                                ctx.close();
+                            }
+                        });
                     }
                 })
                 .connect(login.address())
                 .addListener((ChannelFutureListener) f -> {
                     if (f.isSuccess()) {
-                        f.channel().writeAndFlush(PgMessage.encodeAll(f.channel().alloc(), req))
-                                .addListener(ChannelFutureListener.CLOSE);
-                    } else if (attempts > 1) {
+                        return; // the handler above sends the request once the connection is ready
+                    }
+                    if (attempts > 1) {
                         sendCancel(req, attempts - 1);
                     } else {
                         log.warn("could not send a cancel request for S-{} to {}: {}", id, login.description(),

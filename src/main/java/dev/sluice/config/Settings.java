@@ -25,6 +25,7 @@ import java.util.List;
  * @param statsListen      Sluice-only: the HTTP listener for metrics, health and the dashboard; null = off
  * @param workerThreads    Sluice-only: event-loop threads serving clients and servers; 0 = automatic
  *                         ({@link #effectiveWorkerThreads()})
+ * @param tls              client_tls_* and server_tls_*, with the SslContexts built from their files
  * @param pinOnSessionState Sluice-only: in transaction mode, a client that creates session state it cannot
  *                         carry (temp table, LISTEN, advisory lock, ...) keeps its server until it disconnects
  */
@@ -40,7 +41,7 @@ public record Settings(String listenAddr, int listenPort, AuthType authType, Pat
         Duration leakWindow, boolean maxDbConnectionsAuto, BudgetHeadroom budgetHeadroom, Duration budgetCheckInterval,
         String budgetUser, String budgetPassword, String unixSocketDir,
         Duration statsPeriod, Duration shutdownWaitTimeout, StatsListen statsListen,
-        int workerThreads,
+        int workerThreads, TlsSettings tls,
         boolean pinOnSessionState) {
 
     public Settings {
@@ -74,6 +75,7 @@ public record Settings(String listenAddr, int listenPort, AuthType authType, Pat
                 Duration.ofSeconds(30),  // shutdown_wait_timeout (Sluice-only): a typical orchestrator grace period
                 StatsListen.DEFAULT,     // stats_listen (Sluice-only): 127.0.0.1:9930
                 0,                       // worker_threads (Sluice-only): automatic
+                TlsSettings.DISABLED,    // client_tls_sslmode and server_tls_sslmode = disable
                 false);                  // pin_on_session_state (Sluice-only): off, servers are reset instead
     }
 

@@ -54,6 +54,7 @@ final class SettingsBuilder {
     Duration shutdownWaitTimeout;
     int workerThreads;
     StatsListen statsListen;
+    TlsSettings tls;
     boolean pinOnSessionState;
 
     SettingsBuilder(Settings base) {
@@ -104,6 +105,7 @@ final class SettingsBuilder {
         shutdownWaitTimeout = base.shutdownWaitTimeout();
         workerThreads = base.workerThreads();
         statsListen = base.statsListen();
+        tls = base.tls();
         pinOnSessionState = base.pinOnSessionState();
     }
 
@@ -118,7 +120,7 @@ final class SettingsBuilder {
                 ignoreStartupParameters, maxClientMessageSize, maxStartupPacketSize, maxServerMessageSize,
                 maxPreparedStatements, leakIdleAge, leakMinConnections, leakWindow, maxDbConnectionsAuto,
                 budgetHeadroom, budgetCheckInterval, budgetUser, budgetPassword, unixSocketDir,
-                statsPeriod, shutdownWaitTimeout, statsListen, workerThreads,
+                statsPeriod, shutdownWaitTimeout, statsListen, workerThreads, tls,
                 pinOnSessionState);
     }
 }

@@ -6,6 +6,7 @@ import dev.sluice.config.AuthType;
 import dev.sluice.config.DatabaseConfig;
 import dev.sluice.config.PoolMode;
 import dev.sluice.config.Settings;
+import dev.sluice.config.TlsConfig;
 import dev.sluice.guard.Workload;
 import dev.sluice.pool.DisconnectReason;
 import dev.sluice.pool.Pool;
@@ -69,6 +70,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     /** Server replies of the current read burst, written to the client as one buffer (see OutboundBatch). */
     private OutboundBatch toClient;
     private FrameDecoder decoder;
+    /** The client asked for TLS and got 'S': everything after the SSLRequest goes through the SslHandler. */
+    private boolean tls;
+    private io.netty.handler.ssl.SslHandler tlsHandler;
     private State state = State.STARTUP;
 
     // identity, fixed after login
@@ -328,7 +332,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         Throwable c = cause instanceof io.netty.handler.codec.DecoderException && cause.getCause() != null
                 ? cause.getCause() : cause;
-        if (c instanceof ProtocolException pe) {
+        if ((c instanceof javax.net.ssl.SSLException || c instanceof io.netty.handler.ssl.NotSslRecordException)
+                && tlsHandler != null && !tlsHandler.handshakeFuture().isSuccess()) {
+            // The TLS handshake failed: nothing can be said to the client any more (it cannot read plain text).
+            log.info("closing client {}: reason={} (TLS handshake failed: {})", describe(),
+                    DisconnectReason.TLS_HANDSHAKE_FAILED.code(), c.getMessage());
+            close(DisconnectReason.TLS_HANDSHAKE_FAILED);
+        } else if (c instanceof ProtocolException pe) {
             fatal(ErrorResponse.fatal(pe.sqlState(), pe.getMessage()), DisconnectReason.PROTOCOL_ERROR);
         } else if (c instanceof IOException) {
             close(DisconnectReason.CLIENT_CLOSED);
@@ -342,8 +352,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     // ---- startup and login ----
 
     private void onStartupPacket(StartupPacket packet) {
-        if (packet instanceof StartupPacket.SslRequest || packet instanceof StartupPacket.GssEncRequest) {
-            // Not offered (yet): answer 'N' and the client continues in plain text with a new startup packet.
+        if (packet instanceof StartupPacket.SslRequest) {
+            onSslRequest();
+            return;
+        }
+        if (packet instanceof StartupPacket.GssEncRequest) {
+            // Not offered: answer 'N' and the client continues with a new startup packet (or an SSLRequest).
             channel.writeAndFlush(Unpooled.wrappedBuffer(new byte[] {'N'}));
             return;
         }
@@ -357,6 +371,16 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         StartupMessage startup = (StartupMessage) packet;
         decoder.typedFramesFollow();
+        TlsConfig tlsConfig = proxy.settings().tls().client();
+        if (!tls && tlsConfig.mode().requiresTls() && !isUnixSocket()) {
+            // Like a pg_hba.conf with only hostssl lines: PostgreSQL answers such a client 28000 as well.
+            fatal(ErrorResponse.fatal(SqlState.INVALID_AUTHORIZATION_SPECIFICATION,
+                    "sluice: TLS is required (client_tls_sslmode = " + tlsConfig.mode().configWord()
+                            + "); this connection is not encrypted",
+                    "Connect with sslmode=require (or verify-full) so the client asks for TLS."),
+                    DisconnectReason.TLS_REQUIRED);
+            return;
+        }
         Map<String, String> p = startup.parameters();
         negotiateProtocol(startup);
         user = p.get("user");
@@ -415,6 +439,50 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         ClientAuthenticator.Step first = ClientAuthenticator.start(type, user, secret, holder);
         auth = holder[0];
         onAuthStep(first);
+    }
+
+    /**
+     * SSLRequest: 'S' and a TLS handshake when client_tls_sslmode offers TLS, else 'N' (the client then
+     * continues in plain text or gives up). Bytes the client sent after the SSLRequest and before seeing our
+     * answer would be read as if they had come through TLS: refused, as PostgreSQL does since CVE-2021-23214.
+     */
+    private void onSslRequest() {
+        TlsConfig t = proxy.settings().tls().client();
+        if (tls) {
+            fatal(ErrorResponse.fatal(SqlState.PROTOCOL_VIOLATION, "sluice: SSLRequest on a connection that already "
+                    + "uses TLS"), DisconnectReason.PROTOCOL_ERROR);
+            return;
+        }
+        if (!t.enabled() || isUnixSocket()) {
+            channel.writeAndFlush(Unpooled.wrappedBuffer(new byte[] {'N'}));
+            return;
+        }
+        if (decoder.bufferedBytes() > 0) {
+            fatal(ErrorResponse.fatal(SqlState.PROTOCOL_VIOLATION, "sluice: received unencrypted data after SSL request",
+                    "The client sent data before the TLS handshake: a client bug or a man-in-the-middle attack."),
+                    DisconnectReason.PROTOCOL_ERROR);
+            return;
+        }
+        // 'S' leaves in plain text before the SslHandler is added, which encrypts everything after it.
+        channel.writeAndFlush(Unpooled.wrappedBuffer(new byte[] {'S'}));
+        io.netty.handler.ssl.SslHandler handler = t.context().newHandler(channel.alloc());
+        channel.pipeline().addFirst("tls", handler);
+        tls = true;
+        tlsHandler = handler;
+        handler.handshakeFuture().addListener(f -> {
+            if (f.isSuccess()) {
+                log.debug("client {}: TLS {}", describe(), dev.sluice.protocol.TlsDescription.of(channel));
+            }
+        });
+    }
+
+    private boolean isUnixSocket() {
+        return channel instanceof io.netty.channel.unix.DomainSocketChannel;
+    }
+
+    /** SHOW CLIENTS' tls column: "TLSv1.3/TLS_AES_256_GCM_SHA384", or "" in plain text. */
+    public String tlsDescription() {
+        return dev.sluice.protocol.TlsDescription.of(channel);
     }
 
     /**

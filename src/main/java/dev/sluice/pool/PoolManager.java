@@ -518,7 +518,8 @@ public final class PoolManager {
             description = host + ":" + db.port() + "/" + dbname;
         }
         return new ServerLogin(address, description, user, dbname, secret, pool.scramKeys(),
-                startup, cfg.settings().serverConnectTimeout(), cfg.settings().maxServerMessageSize());
+                startup, cfg.settings().serverConnectTimeout(), cfg.settings().maxServerMessageSize(),
+                cfg.settings().tls().server());
     }
 
     // ---- events from pools ----

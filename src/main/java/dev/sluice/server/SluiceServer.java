@@ -144,6 +144,14 @@ public final class SluiceServer implements ProxyContext, ConsoleContext, AutoClo
         if (s.unixSocketDir() != null && !s.unixSocketDir().isEmpty() && s.listenPort() > 0) {
             listenOnUnixSocket(s.unixSocketDir(), s.listenPort());
         }
+        var tls = s.tls();
+        if (tls.client().enabled()) {
+            log.info("client TLS: client_tls_sslmode = {}, certificate {}", tls.client().mode().configWord(),
+                    tls.client().summary());
+        }
+        if (tls.server().enabled()) {
+            log.info("server TLS: server_tls_sslmode = {}", tls.server().mode().configWord());
+        }
         pools.startJanitor();
         budgetMonitors.forEach(dev.sluice.guard.BudgetMonitor::start);
         observability.start();
@@ -404,6 +412,15 @@ public final class SluiceServer implements ProxyContext, ConsoleContext, AutoClo
             if (!after.databases().containsKey(db)) {
                 out.add("[databases] " + db + " removed; its connected clients stay, new logins are refused");
             }
+        }
+        // The same file names may hold renewed certificates: say which certificate new connections get.
+        var tlsBefore = before.settings().tls();
+        var tlsAfter = after.settings().tls();
+        if (tlsAfter.client().enabled() && !tlsAfter.client().summary().equals(tlsBefore.client().summary())) {
+            out.add("client TLS certificate for new connections: " + tlsAfter.client().summary());
+        }
+        if (tlsAfter.server().enabled() && !tlsAfter.server().summary().equals(tlsBefore.server().summary())) {
+            out.add("server TLS client certificate for new connections: " + tlsAfter.server().summary());
         }
         if (!withoutSource(before.workloads()).equals(withoutSource(after.workloads()))) {
             out.add("[workloads] changed; workloads are set up at start, so this takes effect after a restart");
