@@ -762,7 +762,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         return new dev.sluice.guard.LeakDetector.ClientView(
                 new dev.sluice.guard.LeakDetector.Source(w.name(), applicationName(), user, addr),
                 idle, idle ? now - lastActivityNanos : 0,
-                stmt == null ? null : new String(stmt, java.nio.charset.StandardCharsets.UTF_8).replaceAll("\\s+", " "));
+                stmt == null ? null : () -> new String(stmt, java.nio.charset.StandardCharsets.UTF_8).replaceAll("\\s+", " "));
     }
 
     /**

@@ -34,7 +34,20 @@ public final class LeakDetector {
     }
 
     /** One client connection as the detector sees it. */
-    public record ClientView(Source source, boolean idle, long idleNanos, String lastStatement) {}
+    public record ClientView(Source source, boolean idle, long idleNanos, java.util.function.Supplier<String> statement) {
+        /** A view whose last statement is already text (tests, callers that have it at hand). */
+        public ClientView(Source source, boolean idle, long idleNanos, String lastStatement) {
+            this(source, idle, idleNanos, lastStatement == null ? null : () -> lastStatement);
+        }
+
+        /**
+         * The client's last statement, or null. Computed on demand: every client is sampled every second,
+         * but only the statement of a suspect group is ever shown.
+         */
+        public String lastStatement() {
+            return statement == null ? null : statement.get();
+        }
+    }
 
     /** A source that looks like it leaks. */
     public record Suspect(Source source, int idleConnections, int openConnections, long oldestIdleSeconds,
@@ -83,8 +96,11 @@ public final class LeakDetector {
             if (c.idle() && c.idleNanos() >= idleAgeNanos) {
                 n[0]++;
                 oldest.merge(c.source(), c.idleNanos(), Math::max);
-                if (c.lastStatement() != null) {
-                    lastStatement.putIfAbsent(c.source(), c.lastStatement());
+                if (!lastStatement.containsKey(c.source())) {
+                    String st = c.lastStatement();
+                    if (st != null) {
+                        lastStatement.put(c.source(), st);
+                    }
                 }
             }
         }

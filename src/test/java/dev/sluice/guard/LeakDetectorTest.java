@@ -20,7 +20,7 @@ class LeakDetectorTest {
             v.add(new ClientView(s, true, IDLE, "SELECT count(*) FROM events"));
         }
         for (int i = 0; i < busy; i++) {
-            v.add(new ClientView(s, false, 0, null));
+            v.add(new ClientView(s, false, 0, (String) null));
         }
         return v;
     }
