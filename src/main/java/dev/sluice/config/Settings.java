@@ -23,6 +23,7 @@ import java.util.List;
  * @param shutdownWaitTimeout Sluice-only: on SIGTERM or SHUTDOWN, how long running transactions may take to
  *                         finish before their connections are closed anyway (PgBouncer waits without a limit)
  * @param statsListen      Sluice-only: the HTTP listener for metrics, health and the dashboard; null = off
+ * @param loginGuard       Sluice-only: max_startup_connections, auth_failure_delay, auth_failure_limit/_window
  */
 public record Settings(String listenAddr, int listenPort, AuthType authType, Path authFile, PoolMode poolMode,
         int maxClientConn, int defaultPoolSize, int minPoolSize, int reservePoolSize, Duration reservePoolTimeout,
@@ -35,7 +36,7 @@ public record Settings(String listenAddr, int listenPort, AuthType authType, Pat
         long maxServerMessageSize, int maxPreparedStatements, Duration leakIdleAge, int leakMinConnections,
         Duration leakWindow, boolean maxDbConnectionsAuto, BudgetHeadroom budgetHeadroom, Duration budgetCheckInterval,
         String budgetUser, String budgetPassword, String unixSocketDir,
-        Duration statsPeriod, Duration shutdownWaitTimeout, StatsListen statsListen) {
+        Duration statsPeriod, Duration shutdownWaitTimeout, StatsListen statsListen, LoginGuardSettings loginGuard) {
 
     public Settings {
         adminUsers = List.copyOf(adminUsers);
@@ -66,6 +67,7 @@ public record Settings(String listenAddr, int listenPort, AuthType authType, Pat
                 "",            // unix_socket_dir: PgBouncer's default is /tmp; Sluice listens on a socket only when set
                 Duration.ofSeconds(60),  // stats_period: PgBouncer's default
                 Duration.ofSeconds(30),  // shutdown_wait_timeout (Sluice-only): a typical orchestrator grace period
-                StatsListen.DEFAULT);    // stats_listen (Sluice-only): 127.0.0.1:9930
+                StatsListen.DEFAULT,     // stats_listen (Sluice-only): 127.0.0.1:9930
+                LoginGuardSettings.DEFAULT); // max_startup_connections, auth_failure_* (Sluice-only)
     }
 }

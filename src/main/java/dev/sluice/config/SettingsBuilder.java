@@ -53,6 +53,7 @@ final class SettingsBuilder {
     Duration statsPeriod;
     Duration shutdownWaitTimeout;
     StatsListen statsListen;
+    LoginGuardSettings loginGuard;
 
     SettingsBuilder(Settings base) {
         listenAddr = base.listenAddr();
@@ -101,6 +102,7 @@ final class SettingsBuilder {
         statsPeriod = base.statsPeriod();
         shutdownWaitTimeout = base.shutdownWaitTimeout();
         statsListen = base.statsListen();
+        loginGuard = base.loginGuard();
     }
 
     Settings build() {
@@ -114,6 +116,6 @@ final class SettingsBuilder {
                 ignoreStartupParameters, maxClientMessageSize, maxStartupPacketSize, maxServerMessageSize,
                 maxPreparedStatements, leakIdleAge, leakMinConnections, leakWindow, maxDbConnectionsAuto,
                 budgetHeadroom, budgetCheckInterval, budgetUser, budgetPassword, unixSocketDir,
-                statsPeriod, shutdownWaitTimeout, statsListen);
+                statsPeriod, shutdownWaitTimeout, statsListen, loginGuard);
     }
 }

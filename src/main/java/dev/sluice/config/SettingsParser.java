@@ -32,7 +32,8 @@ final class SettingsParser {
             "max_client_message_size", "max_startup_packet_size", "max_server_message_size",
             "max_prepared_statements", "leak_idle_age", "leak_min_connections", "leak_window",
             "budget_headroom", "budget_check_interval", "budget_user", "budget_password", "unix_socket_dir",
-            "stats_period", "shutdown_wait_timeout", "stats_listen");
+            "stats_period", "shutdown_wait_timeout", "stats_listen",
+            "max_startup_connections", "auth_failure_delay", "auth_failure_limit", "auth_failure_window");
 
     private final Problems problems;
     private final SettingsBuilder builder;
@@ -152,6 +153,13 @@ final class SettingsParser {
             case "stats_period" -> b.statsPeriod = atLeastOneSecond(v);
             case "shutdown_wait_timeout" -> b.shutdownWaitTimeout = Values.duration(v);
             case "stats_listen" -> b.statsListen = StatsListen.parse(v);
+            case "max_startup_connections" -> b.loginGuard = b.loginGuard.withMaxStartupConnections(
+                    Values.intInRange(v, 0, Integer.MAX_VALUE));
+            case "auth_failure_delay" -> b.loginGuard = b.loginGuard.withAuthFailureDelay(authFailureDelay(v));
+            case "auth_failure_limit" -> b.loginGuard = b.loginGuard.withAuthFailureLimit(
+                    Values.intInRange(v, 0, 1_000_000));
+            case "auth_failure_window" -> b.loginGuard = b.loginGuard.withAuthFailureWindow(
+                    authFailureWindow(v));
             default -> throw new IllegalStateException("IMPLEMENTED lists " + key + " but apply does not handle it");
         }
     }
@@ -241,6 +249,25 @@ final class SettingsParser {
         java.time.Duration d = Values.duration(v);
         if (d.compareTo(java.time.Duration.ofSeconds(1)) < 0) {
             throw new IllegalArgumentException(v.strip() + " is too short: averages need a period of 1s or more");
+        }
+        return d;
+    }
+
+    private static Duration authFailureWindow(String v) {
+        Duration d = Values.duration(v);
+        if (d.compareTo(Duration.ofSeconds(1)) < 0) {
+            throw new IllegalArgumentException(v.strip() + " is too short: failed logins are counted over a window "
+                    + "of 1s or more (default 60s)");
+        }
+        return d;
+    }
+
+    /** A failed login holds its connection (and a max_startup_connections slot) that long: a minute at most. */
+    private static Duration authFailureDelay(String v) {
+        Duration d = Values.duration(v);
+        if (d.compareTo(Duration.ofMinutes(1)) > 0) {
+            throw new IllegalArgumentException(v.strip() + " is too long: each failed login keeps its connection "
+                    + "open that long; use up to 60s (default 1s, 0 = answer at once)");
         }
         return d;
     }

@@ -196,6 +196,10 @@ public final class SettingsTable {
         r.put("stats_period", s -> seconds(s.statsPeriod()));
         r.put("shutdown_wait_timeout", s -> seconds(s.shutdownWaitTimeout()));
         r.put("stats_listen", s -> s.statsListen() == null ? "off" : s.statsListen().toString());
+        r.put("max_startup_connections", s -> String.valueOf(s.loginGuard().maxStartupConnections()));
+        r.put("auth_failure_delay", s -> seconds(s.loginGuard().authFailureDelay()));
+        r.put("auth_failure_limit", s -> String.valueOf(s.loginGuard().authFailureLimit()));
+        r.put("auth_failure_window", s -> seconds(s.loginGuard().authFailureWindow()));
         return java.util.Collections.unmodifiableMap(r);
     }
 }

@@ -27,6 +27,8 @@ public enum DisconnectReason {
     DATABASE_DISABLED("database_disabled"),
     ADMIN_ACCESS_DENIED("admin_access_denied"),
     ADMIN_KILL("admin_kill"),
+    MAX_STARTUP_CONNECTIONS("max_startup_connections"),
+    AUTH_FAILURE_LIMIT("auth_failure_limit"),
     // server side
     SERVER_IDLE_TIMEOUT("server_idle_timeout"),
     SERVER_CHECK_FAILED("server_check_failed"),
