@@ -22,7 +22,7 @@ import java.util.Locale;
 class AdminCommandFuzzTest {
     private static final Settings DEFAULTS = Settings.defaults();
 
-    @FuzzTest(maxDuration = "40s")
+    @FuzzTest(maxDuration = "30s")
     void consoleStatements(byte[] input) {
         Allocations.assertBounded(input.length, 8 << 20, "console statement parsing", () -> parse(input));
     }

@@ -3,7 +3,6 @@ package dev.sluice.config;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import dev.sluice.fuzz.Allocations;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -19,7 +18,8 @@ import org.junit.jupiter.api.BeforeAll;
  * userlist as auth_file or %include it.
  * Properties: the only failure is a {@link ConfigException}, and each of its problems names one of the two
  * files with a line number inside it (or 0 for the whole file); a config that loads has a SHOW CONFIG
- * table; allocation follows the files' size.
+ * table. No allocation bound here, unlike the wire targets: a config file has no length fields, it is read
+ * whole and its size bounds the rest (and in fuzzing mode Jazzer's own regex hooks allocate on this thread).
  * Input: the ini text, a NUL byte, the userlist text.
  * Seeds: src/test/resources/dev/sluice/config/ConfigFileFuzzTestInputs.
  */
@@ -39,9 +39,9 @@ class ConfigFileFuzzTest {
         Files.deleteIfExists(dir);
     }
 
-    @FuzzTest(maxDuration = "40s")
+    @FuzzTest(maxDuration = "30s")
     void configFiles(byte[] input) {
-        Allocations.assertBounded(input.length, 64 << 20, "config reading", () -> parse(input));
+        parse(input);
     }
 
     private static void parse(byte[] input) {

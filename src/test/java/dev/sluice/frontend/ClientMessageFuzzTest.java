@@ -37,7 +37,7 @@ class ClientMessageFuzzTest {
     private static final String SCRAM_SECRET = StoredSecret.Scram.fromPassword(PASSWORD,
             new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}, 4096).encode();
 
-    @FuzzTest(maxDuration = "40s")
+    @FuzzTest(maxDuration = "30s")
     void clientMessages(byte[] input) {
         Allocations.assertBounded(input.length, 8 << 20, "client message decoding", () -> parse(input));
     }

@@ -201,7 +201,8 @@ class AbusiveClientsTest {
                 assertThat(m.fields().get('M')).contains("invalid length of startup packet: 2147483647");
                 assertThat(c.closedByPeer()).isTrue();
             }
-            // Found by ClientMessageFuzzTest: a Close with no body used to fail with an internal error (XX000).
+            // Found while writing ClientMessageFuzzTest: a Close with no body used to fail as an internal error
+            // (XX000, IndexOutOfBoundsException logged as unexpected); it is a protocol violation (08P01).
             try (RawClient c = new RawClient(s.port())) {
                 c.login("postgres", "postgres");
                 c.msg('C').flush();

@@ -25,7 +25,7 @@ import java.util.List;
 class StartupPacketFuzzTest {
     private static final int MAX_STARTUP = 10_000; // max_startup_packet_size's default
 
-    @FuzzTest(maxDuration = "40s")
+    @FuzzTest(maxDuration = "30s")
     void startupPackets(byte[] input) {
         Allocations.assertBounded(input.length, 8 << 20, "startup packet decoding", () -> parse(input));
     }
