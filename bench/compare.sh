@@ -2,10 +2,15 @@
 # bench/compare.sh: pgbench against direct PostgreSQL, PgBouncer and Sluice, in one run, with the
 # same pool size, on a private throwaway PostgreSQL cluster. Everything listens on 127.0.0.1 only.
 #
-# Scenarios (each run against direct PostgreSQL, then PgBouncer, then Sluice):
-#   select-only, 10 clients          pgbench -S -c 10
-#   select-only, 50 clients          pgbench -S -c 50
-#   select-only, reconnect per txn   pgbench -S -C -c 20
+# Scenarios (each run against direct PostgreSQL, then PgBouncer, then Sluice; REPS rounds, medians reported):
+#   select-c10    select-only, 10 clients                      pgbench -S -c 10 -M simple
+#   select-c50    select-only, 50 clients                      pgbench -S -c 50 -M simple
+#   select-c200   select-only, 200 clients                     pgbench -S -c 200 -M simple
+#   connect-c20   select-only, reconnect per txn, 20 clients   pgbench -S -C -c 20 -M simple
+#   prepared-c10  select-only, 10 clients, -M prepared (PgBouncer 1.18 cannot: it runs -M extended)
+#   extended-c10  select-only, 10 clients, -M extended (the same for all three)
+# Recorded per run: tps, proxy CPU per transaction, p99 latency (pgbench's per-transaction log), proxy
+# RSS after the run; Sluice runs with a GC log and the longest pause is reported.
 #
 # Passes (exit 0) only if every pgbench run exited 0, reported "number of failed transactions: 0",
 # processed at least one transaction and printed no error; otherwise exits 1 and prints (and saves)
@@ -16,7 +21,8 @@
 #   --no-record  do not append the result to docs/benchmarks.md
 #   --keep       keep the temp dir (cluster, configs, logs, pgbench output) for inspection
 # Environment:
-#   DURATION=15  seconds per measured pgbench run     WARMUP=5   seconds of unmeasured warm-up per target
+#   DURATION=15  seconds per measured pgbench run     WARMUP=10  s of unmeasured warm-up per scenario and target
+#   REPS=3       rounds of all scenarios (medians)    SCENARIOS="select-c10 ..." a subset, in that order
 #   POOL=20      default_pool_size of both proxies    SCALE=10   pgbench -i scale factor
 #   JOBS=2       pgbench -j threads                   SLUICE_JAR=<repo>/target/sluice.jar
 #   PG_PORT=55432 PGB_PORT=56432 SLUICE_PORT=57432 (the next free port is used if one is taken)
@@ -35,12 +41,15 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # The command line as typed, with the overrides that were set, for the record.
 CMDLINE="bench/compare.sh${*:+ $*}"
-for v in QUIET_WAIT NOISY_RETRIES OTHER_MAX SLUICE_JAR JAVA_OPTS JOBS SCALE WARMUP POOL DURATION; do
+for v in QUIET_WAIT NOISY_RETRIES OTHER_MAX SLUICE_JAR JAVA_OPTS JOBS SCALE WARMUP POOL DURATION REPS SCENARIOS; do
     if [[ -n "${!v+x}" ]]; then CMDLINE="$v=${!v} $CMDLINE"; fi
 done
 
 DURATION=${DURATION:-15}
-WARMUP=${WARMUP:-5}
+# Every scenario is run unmeasured first, against every target: the JIT compiles each of Sluice's paths
+# (simple, extended, prepared, connect) only once it runs, for ~30 s under load on 2 cores (docs/benchmarks.md).
+WARMUP=${WARMUP:-10}
+REPS=${REPS:-3}
 POOL=${POOL:-20}
 SCALE=${SCALE:-10}
 JOBS=${JOBS:-2}
@@ -66,12 +75,13 @@ while [[ $# -gt 0 ]]; do
 done
 if [[ $QUICK == 1 ]]; then
     DURATION=5
-    WARMUP=2
+    WARMUP=3
+    REPS=1
 fi
 OTHER_MAX=${OTHER_MAX:-5}
 NOISY_RETRIES=${NOISY_RETRIES:-2}
 QUIET_WAIT=${QUIET_WAIT:-300}
-for v in DURATION WARMUP POOL SCALE JOBS PG_PORT PGB_PORT SLUICE_PORT OTHER_MAX NOISY_RETRIES QUIET_WAIT; do
+for v in DURATION WARMUP POOL SCALE JOBS PG_PORT PGB_PORT SLUICE_PORT OTHER_MAX NOISY_RETRIES QUIET_WAIT REPS; do
     if ! [[ "${!v}" =~ ^[0-9]+$ ]]; then echo "compare.sh: $v must be a number, got '${!v}'" >&2; exit 2; fi
 done
 
@@ -320,7 +330,7 @@ cat >>"$TMP/pgdata/postgresql.conf" <<EOF
 listen_addresses = '127.0.0.1'
 port = $PG_PORT
 unix_socket_directories = '$TMP'
-max_connections = 200
+max_connections = 300
 shared_buffers = 256MB
 fsync = off
 synchronous_commit = off
@@ -391,7 +401,7 @@ as_user "$JAVA" $JAVA_OPTS -jar "$TMP/sluice.jar" check-config "$TMP/sluice.ini"
     { cat "$TMP/check-config.log" >&2; die "sluice check-config rejected the generated sluice.ini"; }
 log "starting Sluice on 127.0.0.1:$SLUICE_PORT"
 # shellcheck disable=SC2086
-as_user_exec "$JAVA" $JAVA_OPTS -jar "$TMP/sluice.jar" run "$TMP/sluice.ini" >"$TMP/sluice.log" 2>&1 &
+as_user_exec "$JAVA" $JAVA_OPTS "-Xlog:gc:file=$TMP/sluice-gc.log" -jar "$TMP/sluice.jar" run "$TMP/sluice.ini" >"$TMP/sluice.log" 2>&1 &
 SLUICE_PID=$!
 wait_ready Sluice "$SLUICE_PORT" "$SLUICE_PID" "$TMP/sluice.log"
 [[ "$(cat "/proc/$SLUICE_PID/comm" 2>/dev/null)" == java ]] || die "pid $SLUICE_PID is not java"
@@ -404,12 +414,24 @@ declare -A PORT=([direct]=$PG_PORT [pgbouncer]=$PGB_PORT [sluice]=$SLUICE_PORT)
 declare -A PID=([direct]="" [pgbouncer]=$PGB_PID [sluice]=$SLUICE_PID)
 declare -A PLOG=([direct]=$TMP/postgres.log [pgbouncer]=$TMP/pgbouncer.log [sluice]=$TMP/sluice.log)
 
-SCEN_IDS=(select-c10 select-c50 connect-c20)
+ALL_SCEN_IDS=(select-c10 select-c50 select-c200 connect-c20 prepared-c10 extended-c10)
+read -r -a SCEN_IDS <<<"${SCENARIOS:-${ALL_SCEN_IDS[*]}}"
 declare -A SCEN_NAME=([select-c10]="select-only, 10 clients" [select-c50]="select-only, 50 clients"
-    [connect-c20]="select-only + reconnect per txn (-C), 20 clients")
-declare -A SCEN_ARGS=([select-c10]="-S -c 10" [select-c50]="-S -c 50" [connect-c20]="-S -C -c 20")
+    [select-c200]="select-only, 200 clients"
+    [connect-c20]="select-only + reconnect per txn (-C), 20 clients"
+    [prepared-c10]="select-only -M prepared, 10 clients (PgBouncer: -M extended)"
+    [extended-c10]="select-only -M extended, 10 clients")
+declare -A SCEN_ARGS=([select-c10]="-S -c 10 -M simple" [select-c50]="-S -c 50 -M simple"
+    [select-c200]="-S -c 200 -M simple" [connect-c20]="-S -C -c 20 -M simple"
+    [prepared-c10]="-S -c 10 -M prepared" [extended-c10]="-S -c 10 -M extended")
+# PgBouncer 1.18 (Debian 12) has no protocol-level prepared statements in transaction mode: -M prepared
+# fails there ("prepared statement ... does not exist"), so it runs the nearest mode, -M extended.
+declare -A SCEN_ARGS_PGB=([prepared-c10]="-S -c 10 -M extended")
+for s in "${SCEN_IDS[@]}"; do
+    [[ -n "${SCEN_ARGS[$s]:-}" ]] || die "unknown scenario '$s' in SCENARIOS (known: ${ALL_SCEN_IDS[*]})"
+done
 
-declare -A TPS FAILED CPU STATUS OTHER OTHER_TOP
+declare -A TPS FAILED CPU STATUS OTHER OTHER_TOP P99 RSS TPS_ALL
 NPROC=$(nproc)
 FAILURES=()
 NOTES=()
@@ -418,7 +440,7 @@ NOTES=()
 pgbench_cmd() { # port duration scenario-args...
     local port=$1 dur=$2
     shift 2
-    echo "$PGBIN/pgbench -h 127.0.0.1 -p $port -U $DBUSER -n -M simple -j $JOBS -T $dur $* $DB"
+    echo "$PGBIN/pgbench -h 127.0.0.1 -p $port -U $DBUSER -n -j $JOBS -T $dur $* $DB"
 }
 
 # run_one key target duration scenario-args: runs pgbench, checks it, records into the arrays.
@@ -428,6 +450,9 @@ run_one() {
     local out=$TMP/runs/$key-$target.out err=$TMP/runs/$key-$target.err
     local cmd rc=0 t0="" t1="" w0 w1 oticks otop tps txns failed problems=() log_from
     cmd=$(pgbench_cmd "$port" "$dur" "$sargs")
+    # Per-transaction log (for p99): files $TMP/runs/lat-KEY-TARGET.PID[.N], removed once read.
+    local latp=$TMP/runs/lat-$key-$target
+    cmd="${cmd% "$DB"} -l --log-prefix=$latp $DB"
     if [[ -n "$pid" ]] && ! kill -0 "$pid" 2>/dev/null; then
         STATUS[$key/$target]="DOWN"
         FAILURES+=("$key/$target: $target is not running (it exited earlier)")
@@ -468,6 +493,12 @@ run_one() {
         [[ "$nwarn" -gt 0 ]] && NOTES+=("$key/$target: $nwarn WARN/ERROR lines in the $target log during the run")
     fi
 
+    # p99 of the per-transaction latencies (3rd column, microseconds), in ms.
+    P99[$key/$target]=$(cat "$latp".* 2>/dev/null | awk '{ print $3 }' | sort -n |
+        awk '{ v[NR] = $1 } END { if (NR > 0) { i = int(NR * 0.99); if (i < 1) i = 1; printf "%.2f", v[i] / 1000 } }' || true)
+    rm -f "$latp".*
+    RSS[$key/$target]=""
+    [[ -n "$pid" ]] && RSS[$key/$target]=$(awk '/^VmRSS:/ { printf "%.0f", $2 / 1024 }' "/proc/$pid/status" 2>/dev/null || true)
     TPS[$key/$target]=${tps:-}
     FAILED[$key/$target]=${failed:-?}
     if [[ -n "$t0" && -n "$t1" && -n "$txns" && "$txns" -gt 0 ]]; then
@@ -574,14 +605,47 @@ if awk -v l="${LOADAVG%% *}" -v n="$(nproc)" 'BEGIN { exit !(l > n / 2) }'; then
     log "WARNING: the machine is busy (load average $LOADAVG on $(nproc) cores): numbers will be noisy"
 fi
 if [[ $WARMUP -gt 0 ]]; then
-    log "warm-up (not measured, but checked): select-only, 10 clients, ${WARMUP}s per target"
-    for t in "${TARGETS[@]}"; do run_one warmup "$t" "$WARMUP" "-S -c 10"; done
+    log "warm-up (not measured, but checked): every scenario, ${WARMUP}s per target"
+    for s in "${SCEN_IDS[@]}"; do
+        for t in "${TARGETS[@]}"; do
+            args=${SCEN_ARGS[$s]}
+            [[ $t == pgbouncer && -n "${SCEN_ARGS_PGB[$s]:-}" ]] && args=${SCEN_ARGS_PGB[$s]}
+            run_one "warmup-$s" "$t" "$WARMUP" "$args"
+        done
+    done
 fi
+for ((rep = 1; rep <= REPS; rep++)); do
+    for s in "${SCEN_IDS[@]}"; do
+        log "round $rep/$REPS: ${SCEN_NAME[$s]}: ${DURATION}s per target"
+        for t in "${TARGETS[@]}"; do
+            args=${SCEN_ARGS[$s]}
+            [[ $t == pgbouncer && -n "${SCEN_ARGS_PGB[$s]:-}" ]] && args=${SCEN_ARGS_PGB[$s]}
+            measure "$s#$rep" "$t" "$DURATION" "$args"
+            sleep 1
+        done
+    done
+done
+
+# Medians over the rounds (a failed round fails the scenario for that target).
+median() { # numbers separated by spaces on stdin (empty ones ignored) -> their median, or nothing
+    tr ' ' '\n' | awk 'NF' | sort -g |
+        awk '{ v[NR] = $1 } END { if (NR == 0) exit; if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
 for s in "${SCEN_IDS[@]}"; do
-    log "${SCEN_NAME[$s]}: ${DURATION}s per target"
     for t in "${TARGETS[@]}"; do
-        measure "$s" "$t" "$DURATION" "${SCEN_ARGS[$s]}"
-        sleep 1
+        st=OK tl="" cl="" pl="" rl="" fl=0 ol=0
+        for ((rep = 1; rep <= REPS; rep++)); do
+            k="$s#$rep/$t"
+            [[ "${STATUS[$k]:-}" == OK ]] || st=${STATUS[$k]:-FAIL}
+            tl+=" ${TPS[$k]:-}"; cl+=" ${CPU[$k]:-}"; pl+=" ${P99[$k]:-}"; rl+=" ${RSS[$k]:-}"
+            [[ "${FAILED[$k]:-?}" =~ ^[0-9]+$ ]] && fl=$((fl + FAILED[$k]))
+            [[ -n "${OTHER[$k]:-}" && ${OTHER[$k]} -gt $ol ]] && ol=${OTHER[$k]}
+        done
+        STATUS[$s/$t]=$st; TPS[$s/$t]=$(median <<<"$tl"); CPU[$s/$t]=$(median <<<"$cl")
+        P99[$s/$t]=$(median <<<"$pl"); RSS[$s/$t]=$(tr ' ' '\n' <<<"$rl" | sort -n | tail -n 1 || true)
+        FAILED[$s/$t]=$fl; OTHER[$s/$t]=$ol
+        # shellcheck disable=SC2086 # one number per word
+        TPS_ALL[$s/$t]=$(printf '%.0f ' $tl 2>/dev/null)
     done
 done
 
@@ -618,15 +682,50 @@ cell_other() { # key: the most CPU (% of the machine) that other processes used 
 }
 
 HEADERS=("scenario" "direct tps" "pgbouncer tps" "sluice tps" "sluice/pgbouncer" "sluice/direct"
-    "pgbouncer/direct" "pgbouncer CPU µs/txn" "sluice CPU µs/txn" "failed txns (d/p/s)" "other load")
+    "pgbouncer/direct" "pgbouncer CPU µs/txn" "sluice CPU µs/txn" "p99 ms (d/p/s)" "RSS MiB (p/s)"
+    "failed txns (d/p/s)" "other load")
 ROWS=()
 for s in "${SCEN_IDS[@]}"; do
     row=("${SCEN_NAME[$s]}" "$(cell_tps "$s" direct)" "$(cell_tps "$s" pgbouncer)" "$(cell_tps "$s" sluice)"
         "$(ratio "${TPS[$s/sluice]:-}" "${TPS[$s/pgbouncer]:-}")" "$(ratio "${TPS[$s/sluice]:-}" "${TPS[$s/direct]:-}")"
         "$(ratio "${TPS[$s/pgbouncer]:-}" "${TPS[$s/direct]:-}")" "${CPU[$s/pgbouncer]:-n/a}" "${CPU[$s/sluice]:-n/a}"
+        "${P99[$s/direct]:-?}/${P99[$s/pgbouncer]:-?}/${P99[$s/sluice]:-?}" "${RSS[$s/pgbouncer]:-?}/${RSS[$s/sluice]:-?}"
         "$(cell_failed "$s")" "$(cell_other "$s")")
     ROWS+=("$(IFS=$'\t'; echo "${row[*]}")")
 done
+
+# Sluice's GC: the longest pause during the whole benchmark (the GC log covers startup to now).
+GC_MAX=$(grep -o 'Pause[^)]*)[^0-9]*[0-9.]*M->[0-9.]*M([0-9.]*M) [0-9.]*ms' "$TMP/sluice-gc.log" 2>/dev/null |
+    sed 's/.* \([0-9.]*\)ms$/\1/' | sort -g | tail -n 1 || true)
+GC_COUNT=$(grep -c 'Pause' "$TMP/sluice-gc.log" 2>/dev/null || true)
+GC_LINE="Sluice GC: ${GC_COUNT} pauses, longest ${GC_MAX:-0} ms (-Xlog:gc; JAVA_OPTS='${JAVA_OPTS}', default heap otherwise)"
+
+# Issue #7's targets, checked against the medians (reached / missed, never adjusted).
+TARGET_LINES=()
+target_ratio() { # label scenario min-ratio
+    local r
+    r=$(ratio "${TPS[$2/sluice]:-}" "${TPS[$2/pgbouncer]:-}")
+    if [[ $r == n/a ]]; then TARGET_LINES+=("$1: n/a (a run failed)"); return; fi
+    if awk -v r="$r" -v m="$3" 'BEGIN { exit !(r >= m) }'; then TARGET_LINES+=("$1: reached ($r ≥ $3)")
+    else TARGET_LINES+=("$1: MISSED ($r < $3)"); fi
+}
+has_scen() { [[ " ${SCEN_IDS[*]} " == *" $1 "* ]]; }
+for s in select-c10 select-c50 select-c200; do has_scen $s && target_ratio "tps $s ≥ 1.1× PgBouncer" $s 1.1; done
+has_scen connect-c20 && target_ratio "tps connect-c20 (-C) ≥ 1.5× PgBouncer" connect-c20 1.5
+has_scen prepared-c10 && target_ratio "tps -M prepared (PgBouncer -M extended) ≥ 1.1× PgBouncer" prepared-c10 1.1
+for s in "${SCEN_IDS[@]}"; do
+    c1=${CPU[$s/sluice]:-} c2=${CPU[$s/pgbouncer]:-}
+    [[ -n "$c1" && -n "$c2" ]] || continue
+    if awk -v a="$c1" -v b="$c2" 'BEGIN { exit !(a <= b) }'; then TARGET_LINES+=("CPU/txn $s ≤ PgBouncer's: reached ($c1 ≤ $c2 µs)")
+    else TARGET_LINES+=("CPU/txn $s ≤ PgBouncer's: MISSED ($c1 > $c2 µs)"); fi
+done
+if has_scen select-c10 && [[ -n "${P99[select-c10/sluice]:-}" && -n "${P99[select-c10/pgbouncer]:-}" ]]; then
+    if awk -v a="${P99[select-c10/sluice]}" -v b="${P99[select-c10/pgbouncer]}" 'BEGIN { exit !(a <= b) }'; then
+        TARGET_LINES+=("p99 at 10 clients ≤ PgBouncer's: reached (${P99[select-c10/sluice]} ≤ ${P99[select-c10/pgbouncer]} ms)")
+    else TARGET_LINES+=("p99 at 10 clients ≤ PgBouncer's: MISSED (${P99[select-c10/sluice]} > ${P99[select-c10/pgbouncer]} ms)"); fi
+fi
+if [[ -n "${GC_MAX:-}" ]] && awk -v g="$GC_MAX" 'BEGIN { exit !(g > 10) }'; then TARGET_LINES+=("no GC pause above 10 ms: MISSED (longest $GC_MAX ms)")
+else TARGET_LINES+=("no GC pause above 10 ms: reached (longest ${GC_MAX:-0} ms)"); fi
 
 plain_table() {
     { (IFS=$'\t'; echo "${HEADERS[*]}") | sed 's/µs/us/g'; printf '%s\n' "${ROWS[@]}"; } |
@@ -653,10 +752,12 @@ JAVA_VERSION=$("$JAVA" -version 2>&1 | head -n 1)
 DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
 
 echo
-echo "Sluice vs PgBouncer vs direct PostgreSQL: pgbench, ${DURATION}s per run, -j $JOBS, pool size $POOL, scale $SCALE"
+echo "Sluice vs PgBouncer vs direct PostgreSQL: pgbench, ${DURATION}s per run, median of $REPS, -j $JOBS, pool size $POOL, scale $SCALE"
 plain_table
 echo
 echo "$RESULT"
+echo "$GC_LINE"
+printf 'target %s\n' "${TARGET_LINES[@]}"
 echo "commit $GIT_COMMIT; sluice.jar $JAR_ORIGIN, sha256 $JAR_SHA"
 echo "machine: $(nproc) cores ($CPU_MODEL), $RAM RAM, kernel $(uname -r), $OS; load average before: $LOADAVG"
 echo "$PG_VERSION; $PGB_VERSION; $JAVA_VERSION"
@@ -679,61 +780,11 @@ fi
 if [[ $RECORD == 1 ]]; then
     mkdir -p "$(dirname "$DOC")"
     if [[ ! -f "$DOC" ]]; then
+        # A new results file: the method is in this script's header (--help) and in the repository's copy.
         cat >"$DOC" <<'EOF'
 # Benchmarks
 
-`bench/compare.sh` runs pgbench against PostgreSQL directly, through PgBouncer and through Sluice, in
-one run on one machine, and appends its result here. The current goal is correctness under load:
-Sluice must finish every run with zero failed transactions. Speed is tracked from here on, but numbers
-only compare within one section (same run, same machine).
-
-## Method
-
-- A private, throwaway PostgreSQL 15 cluster is created with `initdb` in a temp dir and run as the
-  `postgres` user on 127.0.0.1 (socket in the temp dir), `max_connections=200`, `shared_buffers=256MB`,
-  and, since nothing in it is worth keeping, `fsync=off`, `synchronous_commit=off`,
-  `full_page_writes=off`. Authentication is `trust` for 127.0.0.1 and for the proxies (PgBouncer and
-  Sluice with `auth_type=trust` and an auth_file listing the user): this measures pooling, not login
-  hashing. The system's own PostgreSQL/PgBouncer services are not used.
-- `pgbench -i -s 10` initializes the data once, directly.
-- PgBouncer (the Debian package) and Sluice (`java -jar sluice.jar run sluice.ini`, default JVM
-  options) get the same generated settings: `pool_mode=transaction`, `default_pool_size=20` (`POOL`),
-  `max_client_conn=1000`, one `[databases]` entry pointing at the cluster, and
-  `log_connections=0`, `log_disconnections=0` (both log a line per client connect/disconnect by
-  default, which would dominate the `-C` runs). The Sluice config must pass `sluice check-config`.
-- Every pgbench run uses `-n -M simple -j 2 -T DURATION` over TCP to 127.0.0.1. Scenarios:
-  select-only with 10 and 50 clients (`-S -c 10`, `-S -c 50`), and select-only with a new connection
-  per transaction (`-S -C -c 20`). Each scenario runs against direct PostgreSQL, then PgBouncer, then
-  Sluice. Before them, an unmeasured (but checked) 5-second `-S -c 10` warm-up runs against each
-  target, so that Sluice's JIT is not measured.
-- A run passes only if pgbench exits 0, prints `number of failed transactions: 0`, processed at
-  least one transaction and printed no error; the script exits non-zero otherwise and prints the
-  pgbench error output and the proxy's log lines from the failed run.
-- *Proxy CPU µs/txn*: utime+stime of the pgbouncer or java process (all threads), read from
-  `/proc/PID/stat` before and after the run, divided by the transactions pgbench processed. The
-  clock-tick resolution is 10 ms, so it is coarse for short runs.
-- pgbench, the proxy and PostgreSQL share the machine's cores, so a proxy that uses more CPU also
-  takes it from PostgreSQL and pgbench: the ratios are of whole-system throughput on this machine.
-- *Other load*: the most CPU that processes other than the benchmark's (pgbench, the proxies, the
-  cluster; kernel threads excluded) used during a scenario's runs, as % of the whole machine, from
-  `/proc/*/stat` snapshots before and after each run. The script waits for a quiet machine before
-  it starts; a run above 5% (`OTHER_MAX`) is re-run (twice at most) once the machine is quiet
-  again, and noted under the table; a run still above it is flagged as not reliable. A *failed* run
-  is never re-run: it fails the benchmark.
-- Direct `-C` is bound by PostgreSQL's backend start-up (fork and initialisation per connection,
-  one at a time in the postmaster), which is what a pooler saves; its ratios to direct are large.
-
-## Reproduce
-
-As root on Debian 12 (it installs `postgresql-15` and `pgbouncer` if they are missing), from the
-repository root, with `target/sluice.jar` built (`mvn -B -DskipTests package`; the script builds
-the committed HEAD in a private clone if the jar is missing):
-
-    bench/compare.sh                 # 15 s per run
-    DURATION=10 bench/compare.sh     # or --quick for 5 s runs; --no-record to leave this file alone
-
-Other knobs: `POOL`, `SCALE`, `WARMUP`, `JOBS`, `JAVA_OPTS`, `SLUICE_JAR`; see `bench/compare.sh --help`.
-Run nothing else heavy while it runs.
+`bench/compare.sh` (see `bench/compare.sh --help` for its method) appends its results here.
 
 ## Results
 EOF
@@ -742,13 +793,25 @@ EOF
         echo
         echo "### $DATE: commit $GIT_COMMIT"
         echo
-        echo "- Command: \`$CMDLINE\` (${DURATION}s per run, ${WARMUP}s warm-up, \`-j $JOBS\`, pool size $POOL, scale $SCALE)"
-        echo "- pgbench: \`$(pgbench_cmd PORT "$DURATION" "<-S -c 10 | -S -c 50 | -S -C -c 20>" | sed "s|$PGBIN/||")\`"
+        echo "- Command: \`$CMDLINE\` (${DURATION}s per run, median of $REPS rounds, ${WARMUP}s warm-up per scenario and target, \`-j $JOBS\`, pool size $POOL, scale $SCALE)"
+        # shellcheck disable=SC2016 # the backquotes are Markdown
+        echo "- pgbench: \`$(pgbench_cmd PORT "$DURATION" "<scenario args>" | sed "s|$PGBIN/||") -l\` with scenario args: $(for s in "${SCEN_IDS[@]}"; do printf '%s \`%s\`; ' "$s" "${SCEN_ARGS[$s]}"; done)"
+        echo "- $GC_LINE"
         echo "- Result: **$RESULT**"
         echo "- Machine: $(nproc) cores, $CPU_MODEL, $RAM RAM, kernel $(uname -r), $OS; load average before the runs $LOADAVG"
         echo "- Versions: $PG_VERSION; $PGB_VERSION; $JAVA_VERSION; Sluice: $JAR_ORIGIN, sha256 $JAR_SHA"
         echo
         md_table
+        echo
+        echo "Targets of issue #7 (medians):"
+        echo
+        printf -- '- %s\n' "${TARGET_LINES[@]}"
+        echo
+        echo "tps of every round (direct / pgbouncer / sluice):"
+        echo
+        for s in "${SCEN_IDS[@]}"; do
+            echo "- $s: ${TPS_ALL[$s/direct]:-} / ${TPS_ALL[$s/pgbouncer]:-} / ${TPS_ALL[$s/sluice]:-}"
+        done
         if [[ ${#FAILURES[@]} -gt 0 ]]; then
             echo
             echo "Failed runs:"

@@ -74,6 +74,11 @@ public final class AdminSession extends ChannelInboundHandlerAdapter {
         return user;
     }
 
+    /** SHOW CLIENTS' tls column for this console connection; "" in plain text. */
+    public String tlsDescription() {
+        return dev.sluice.protocol.TlsDescription.of(channel);
+    }
+
     public String applicationName() {
         return applicationName;
     }

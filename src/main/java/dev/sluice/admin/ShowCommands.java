@@ -34,7 +34,7 @@ import java.util.TreeMap;
 /**
  * The SHOW commands: PgBouncer's column names, order and types (its documented columns; type OIDs as its
  * console sends them: text, int4, and numeric for statistics), filled from pool snapshots and client
- * sessions. Columns for features Sluice lacks (cancel-request states, TLS, load balancing) are present
+ * sessions. Columns for features Sluice lacks (cancel-request states, load balancing) are present
  * with zero or empty values, so tools that read them by name keep working.
  */
 final class ShowCommands {
@@ -144,8 +144,8 @@ final class ShowCommands {
         for (AdminSession a : ctx.consoleSessions()) {
             t.row("C", a.user(), CONSOLE_DB, "none", "active", host(a.remoteAddress()), port(a.remoteAddress()),
                     host(a.localAddress()), port(a.localAddress()), time(a.connectedAtMillis()),
-                    time(wall(a.lastRequestNanos(), nowNanos, nowMillis)), 0, 0, 0, "C-" + a.id(), "", 0, "",
-                    a.applicationName(), 0, a.id());
+                    time(wall(a.lastRequestNanos(), nowNanos, nowMillis)), 0, 0, 0, "C-" + a.id(), "", 0,
+                    a.tlsDescription(), a.applicationName(), 0, a.id());
         }
         for (ClientSession c : ctx.clients()) {
             String state = c.consoleState();
@@ -158,7 +158,7 @@ final class ShowCommands {
             t.row("C", c.user(), c.database(), "none", state, host(c.remoteAddress()), port(c.remoteAddress()),
                     host(c.localAddress()), port(c.localAddress()), time(c.connectedAtMillis()),
                     time(wall(c.lastActivityNanos(), nowNanos, nowMillis)), (int) (waitUs / 1_000_000),
-                    (int) (waitUs % 1_000_000), 0, "C-" + c.id(), s == null ? "" : "S-" + s.id(), 0, "",
+                    (int) (waitUs % 1_000_000), 0, "C-" + c.id(), s == null ? "" : "S-" + s.id(), 0, c.tlsDescription(),
                     c.applicationName(), c.preparedStatementCount(), c.id());
         }
         return t;
@@ -188,7 +188,8 @@ final class ShowCommands {
         t.row("S", p.key().user(), p.key().database(), "none", state, host(remote), port,
                 host(s.channel().localAddress()), port(s.channel().localAddress()), time(s.createdAtMillis()),
                 requestTime, 0, 0, s.closeNeeded() ? 1 : 0, "S-" + s.id(), owner == null ? "" : "C-" + owner.id(),
-                s.backendKey() == null ? 0 : s.backendKey().processId(), "",
+                s.backendKey() == null ? 0 : s.backendKey().processId(),
+                dev.sluice.protocol.TlsDescription.of(s.channel()),
                 owner == null ? "" : owner.applicationName(), s.preparedStatements().size(), s.id());
     }
 

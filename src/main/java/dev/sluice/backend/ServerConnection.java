@@ -12,6 +12,7 @@ import dev.sluice.protocol.ErrorResponse;
 import dev.sluice.protocol.FrameDecoder;
 import dev.sluice.protocol.FrontendMessages;
 import dev.sluice.protocol.MessageType;
+import dev.sluice.protocol.OutboundBatch;
 import dev.sluice.protocol.PgMessage;
 import dev.sluice.protocol.SqlState;
 import dev.sluice.protocol.StartupPacket;
@@ -60,6 +61,8 @@ public final class ServerConnection {
     private final ServerLogin login;
     private final Object poolTag;
     private final Channel channel;
+    /** What the owner wrote since its last flush (see {@link #write}). */
+    private final OutboundBatch toServer;
     private final long createdNanos = System.nanoTime();
     /** Wall-clock time of the connect, for SHOW SERVERS. */
     private final long createdAtMillis = System.currentTimeMillis();
@@ -86,6 +89,7 @@ public final class ServerConnection {
         this.login = login;
         this.poolTag = poolTag;
         this.channel = channel;
+        this.toServer = new OutboundBatch(channel);
     }
 
     /**
@@ -108,6 +112,13 @@ public final class ServerConnection {
                             ch.config().setOption(ChannelOption.TCP_NODELAY, true);
                         }
                         ServerConnection conn = new ServerConnection(login, poolTag, ch);
+                        // TLS is never used over a Unix socket (libpq and PgBouncer do not either).
+                        if (login.tls().enabled() && login.address() instanceof java.net.InetSocketAddress) {
+                            ch.pipeline().addLast("tls-negotiation", new ServerTlsNegotiation(login, error -> {
+                                promise.tryFailure(new ServerLoginException(error));
+                                ch.close();
+                            }));
+                        }
                         ch.pipeline().addLast("frames", new FrameDecoder(false, 0, login.maxMessageSize()));
                         ch.pipeline().addLast("server", conn.new Handler(promise));
                     }
@@ -252,14 +263,50 @@ public final class ServerConnection {
         if (key == null) {
             return;
         }
-        StartupPacket.CancelRequest req = new StartupPacket.CancelRequest(key.processId(), key.secretKey());
+        sendCancel(new StartupPacket.CancelRequest(key.processId(), key.secretKey()), 2);
+    }
+
+    /**
+     * Under load a cancel connection occasionally fails to connect (seen in ClientKillTest: epoll reports
+     * the socket not yet connected); one more attempt, because a lost cancel leaves PostgreSQL running the
+     * abandoned query until it next writes to the closed socket. The cancel key goes over TLS too when
+     * server_tls_sslmode asks for it: it is as good as a password for cancelling this backend's queries.
+     */
+    private void sendCancel(StartupPacket.CancelRequest req, int attempts) {
+        boolean tls = login.tls().enabled() && login.address() instanceof java.net.InetSocketAddress;
         new Bootstrap().group(channel.eventLoop()).channel(channel.getClass())
-                .handler(new ChannelInboundHandlerAdapter())
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        if (tls) {
+                            ch.pipeline().addLast(new ServerTlsNegotiation(login, error -> {
+                                log.warn("could not send a cancel request for S-{}: {}", id, error.message());
+                                ch.close();
+                            }));
+                        }
+                        ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                            @Override
+                            public void channelActive(ChannelHandlerContext ctx) {
+                                // Fired once TLS (if any) is settled; PostgreSQL closes after reading it.
+                                ctx.writeAndFlush(PgMessage.encodeAll(ctx.alloc(), req))
+                                        .addListener(ChannelFutureListener.CLOSE);
+                            }
+
+                            @Override
+                            public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                                // A failed connect can surface here too (epoll); the connect listener handles it.
+                                ctx.close();
+                            }
+                        });
+                    }
+                })
                 .connect(login.address())
                 .addListener((ChannelFutureListener) f -> {
                     if (f.isSuccess()) {
-                        f.channel().writeAndFlush(PgMessage.encodeAll(f.channel().alloc(), req))
-                                .addListener(ChannelFutureListener.CLOSE);
+                        return; // the handler above sends the request once the connection is ready
+                    }
+                    if (attempts > 1) {
+                        sendCancel(req, attempts - 1);
                     } else {
                         log.warn("could not send a cancel request for S-{} to {}: {}", id, login.description(),
                                 rootMessage(f.cause()));
@@ -273,12 +320,17 @@ public final class ServerConnection {
         close(reason);
     }
 
-    /** Writes a frame the owning client sent (ownership of the buffer passes to Netty). */
+    /**
+     * Writes a frame the owning client sent (ownership of the buffer passes here). Frames are collected
+     * until {@link #flush()}, which the owner calls at the end of every read burst, so a pipeline of
+     * small messages (Parse/Bind/Describe/Execute/Sync) goes out as one buffer. Owner's event loop only.
+     */
     public void write(ByteBuf frame) {
-        channel.write(frame, channel.voidPromise());
+        toServer.add(frame);
     }
 
     public void flush() {
+        toServer.writeCollected();
         channel.flush();
     }
 
@@ -289,10 +341,13 @@ public final class ServerConnection {
     }
 
     /**
-     * Runs {@code sql} as a simple Query whose results nobody sees (parameter sync, ROLLBACK, reset).
-     * ParameterStatus updates are recorded. {@code done} runs on this server's event loop.
+     * Runs {@code sql} as a simple Query whose results nobody sees (parameter sync, ROLLBACK, reset,
+     * server_check_query). ParameterStatus updates are recorded. {@code done} runs on this server's event
+     * loop. A server that does not answer within {@code timeout} (query_timeout; zero: no limit) is closed
+     * and {@code done} gets an error: no client is waiting on a cleanup, so without a bound a server that
+     * hung there would stay leased, unseen, forever.
      */
-    public void runInternal(String sql, InternalDone done) {
+    public void runInternal(String sql, java.time.Duration timeout, InternalDone done) {
         InternalQuery q = new InternalQuery(done);
         internal = q;
         if (!channel.isActive()) {
@@ -300,7 +355,25 @@ public final class ServerConnection {
             done.done(this, lostError());
             return;
         }
+        toServer.writeCollected(); // whatever the owner wrote goes first
         channel.writeAndFlush(PgMessage.encodeAll(channel.alloc(), new FrontendMessages.Query(sql)));
+        if (!timeout.isZero()) {
+            q.timer = channel.eventLoop().schedule(() -> internalTimedOut(q, sql, timeout), timeout.toMillis(),
+                    TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void internalTimedOut(InternalQuery q, String sql, java.time.Duration timeout) {
+        if (internal != q) {
+            return; // answered meanwhile
+        }
+        internal = null;
+        log.warn("server connection S-{} to {} did not answer \"{}\" within {} ms (query_timeout)", id,
+                login.description(), sql, timeout.toMillis());
+        close(DisconnectReason.QUERY_TIMEOUT);
+        q.done.done(this, ErrorResponse.error("FATAL", SqlState.CONNECTION_FAILURE, "sluice: server "
+                + login.description() + " did not answer within " + timeout.toMillis() + " ms (query_timeout)",
+                null, null));
     }
 
     private ErrorResponse lostError() {
@@ -317,6 +390,7 @@ public final class ServerConnection {
     private static final class InternalQuery {
         final InternalDone done;
         ErrorResponse error;
+        ScheduledFuture<?> timer;
 
         InternalQuery(InternalDone done) {
             this.done = done;
@@ -425,6 +499,9 @@ public final class ServerConnection {
             InternalQuery q = internal;
             if (q != null) {
                 internal = null;
+                if (q.timer != null) {
+                    q.timer.cancel(false);
+                }
                 q.done.done(ServerConnection.this, q.error != null ? q.error : lostError());
             }
             closeListener.accept(ServerConnection.this);
@@ -587,6 +664,9 @@ public final class ServerConnection {
                     }
                     case MessageType.READY_FOR_QUERY -> {
                         internal = null;
+                        if (q.timer != null) {
+                            q.timer.cancel(false);
+                        }
                         q.done.done(ServerConnection.this, q.error);
                     }
                     default -> { }
@@ -598,6 +678,12 @@ public final class ServerConnection {
 
         /** A frame while idle in the pool: only asynchronous messages are legitimate. */
         private void onUnlinkedFrame(ByteBuf frame) {
+            if (closing) {
+                // Discarded mid-result (its client left): the rest of the reply is still arriving; drop it
+                // quietly instead of logging every row.
+                frame.release();
+                return;
+            }
             try {
                 byte type = frame.getByte(frame.readerIndex());
                 switch (type) {

@@ -34,6 +34,7 @@ final class CheckConfigCommand implements Callable<Integer> {
         System.out.println(config + ": OK");
         System.out.println(EffectiveLimits.describe(cfg));
         System.out.println(dev.sluice.observe.Observability.describe(cfg));
+        System.out.println(cfg.settings().tls().describe());
         return 0;
     }
 }

@@ -14,6 +14,12 @@ public final class Main {
             "replay", "audit");
 
     public static void main(String[] args) {
+        if (System.getProperty("io.netty.leakDetection.level") == null) {
+            // Netty samples one buffer in 128 by default and records a stack trace for it: measurable CPU on
+            // every path that allocates (docs/benchmarks.md). The tests, which run the server without main,
+            // keep the detector on, and -Dio.netty.leakDetection.level=paranoid turns it on here.
+            io.netty.util.ResourceLeakDetector.setLevel(io.netty.util.ResourceLeakDetector.Level.DISABLED);
+        }
         System.exit(execute(args));
     }
 

@@ -75,7 +75,10 @@ public final class ConfigLoader {
             }
         }
 
-        Settings settings = settingsParser.build();
+        SettingsBuilder withTls = new SettingsBuilder(settingsParser.build());
+        // The TLS files are read now, so RELOAD and check-config catch a bad certificate before any handshake.
+        withTls.tls = TlsContexts.build(withTls.tls, settingsParser.setAt(), problems);
+        Settings settings = withTls.build();
         Map<String, String> authFile = settings.authFile() == null ? Map.of()
                 : AuthFileReader.read(settings.authFile(), problems, settingsParser.setAt().get("auth_file"));
         ConfigChecks.check(ini, settingsParser, settings, databases, dbEntries, settingsHeader, problems);

@@ -23,6 +23,9 @@ import java.util.List;
  * @param shutdownWaitTimeout Sluice-only: on SIGTERM or SHUTDOWN, how long running transactions may take to
  *                         finish before their connections are closed anyway (PgBouncer waits without a limit)
  * @param statsListen      Sluice-only: the HTTP listener for metrics, health and the dashboard; null = off
+ * @param workerThreads    Sluice-only: event-loop threads serving clients and servers; 0 = automatic
+ *                         ({@link #effectiveWorkerThreads()})
+ * @param tls              client_tls_* and server_tls_*, with the SslContexts built from their files
  * @param loginGuard       Sluice-only: max_startup_connections, auth_failure_delay, auth_failure_limit/_window
  */
 public record Settings(String listenAddr, int listenPort, AuthType authType, Path authFile, PoolMode poolMode,
@@ -36,7 +39,8 @@ public record Settings(String listenAddr, int listenPort, AuthType authType, Pat
         long maxServerMessageSize, int maxPreparedStatements, Duration leakIdleAge, int leakMinConnections,
         Duration leakWindow, boolean maxDbConnectionsAuto, BudgetHeadroom budgetHeadroom, Duration budgetCheckInterval,
         String budgetUser, String budgetPassword, String unixSocketDir,
-        Duration statsPeriod, Duration shutdownWaitTimeout, StatsListen statsListen, LoginGuardSettings loginGuard) {
+        Duration statsPeriod, Duration shutdownWaitTimeout, StatsListen statsListen,
+        int workerThreads, TlsSettings tls, LoginGuardSettings loginGuard) {
 
     public Settings {
         adminUsers = List.copyOf(adminUsers);
@@ -68,6 +72,19 @@ public record Settings(String listenAddr, int listenPort, AuthType authType, Pat
                 Duration.ofSeconds(60),  // stats_period: PgBouncer's default
                 Duration.ofSeconds(30),  // shutdown_wait_timeout (Sluice-only): a typical orchestrator grace period
                 StatsListen.DEFAULT,     // stats_listen (Sluice-only): 127.0.0.1:9930
+                0,                       // worker_threads (Sluice-only): automatic
+                TlsSettings.DISABLED,    // client_tls_sslmode and server_tls_sslmode = disable
                 LoginGuardSettings.DEFAULT); // max_startup_connections, auth_failure_* (Sluice-only)
+    }
+
+    /**
+     * The event-loop threads to run: worker_threads, or half the processors (at least one) when it is 0.
+     * Half, because a proxy shares its machine with the application or the database: measured on the
+     * project's 2-core machine (docs/benchmarks.md), one loop beside pgbench and PostgreSQL spent about
+     * half the CPU per transaction of two, whose threads each woke for fewer events and so context-switched
+     * more. A machine given to Sluice alone can set it to the number of cores.
+     */
+    public int effectiveWorkerThreads() {
+        return workerThreads > 0 ? workerThreads : Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
     }
 }

@@ -52,7 +52,9 @@ final class SettingsBuilder {
     String unixSocketDir;
     Duration statsPeriod;
     Duration shutdownWaitTimeout;
+    int workerThreads;
     StatsListen statsListen;
+    TlsSettings tls;
     LoginGuardSettings loginGuard;
 
     SettingsBuilder(Settings base) {
@@ -101,7 +103,9 @@ final class SettingsBuilder {
         unixSocketDir = base.unixSocketDir();
         statsPeriod = base.statsPeriod();
         shutdownWaitTimeout = base.shutdownWaitTimeout();
+        workerThreads = base.workerThreads();
         statsListen = base.statsListen();
+        tls = base.tls();
         loginGuard = base.loginGuard();
     }
 
@@ -116,6 +120,6 @@ final class SettingsBuilder {
                 ignoreStartupParameters, maxClientMessageSize, maxStartupPacketSize, maxServerMessageSize,
                 maxPreparedStatements, leakIdleAge, leakMinConnections, leakWindow, maxDbConnectionsAuto,
                 budgetHeadroom, budgetCheckInterval, budgetUser, budgetPassword, unixSocketDir,
-                statsPeriod, shutdownWaitTimeout, statsListen, loginGuard);
+                statsPeriod, shutdownWaitTimeout, statsListen, workerThreads, tls, loginGuard);
     }
 }

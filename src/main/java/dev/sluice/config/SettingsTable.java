@@ -73,6 +73,11 @@ public final class SettingsTable {
         if (k.equals("auth_file")) {
             throw single(origin, "auth_file is read when the config is loaded; edit the config file and RELOAD");
         }
+        if (RENDER.containsKey(k) && (k.startsWith("client_tls_") || k.startsWith("server_tls_"))) {
+            // The TLS settings are read together with their certificate files, which SET cannot check one by one.
+            throw single(origin, k + " is applied with its certificate files when the config is loaded; edit the "
+                    + "config file and RELOAD");
+        }
         Problems problems = new Problems();
         SettingsParser parser = new SettingsParser(problems, current);
         parser.apply(new IniEntry("pgbouncer", k, value, origin, 0));
@@ -149,6 +154,19 @@ public final class SettingsTable {
         return b ? "1" : "0";
     }
 
+    private static void tls(Map<String, Function<Settings, String>> r, String prefix, Function<Settings, TlsConfig> side) {
+        r.put(prefix + "sslmode", s -> side.apply(s).mode().configWord());
+        r.put(prefix + "key_file", s -> path(side.apply(s).keyFile()));
+        r.put(prefix + "cert_file", s -> path(side.apply(s).certFile()));
+        r.put(prefix + "ca_file", s -> path(side.apply(s).caFile()));
+        r.put(prefix + "protocols", s -> side.apply(s).protocols());
+        r.put(prefix + "ciphers", s -> side.apply(s).ciphers());
+    }
+
+    private static String path(Path p) {
+        return p == null ? "" : p.toString();
+    }
+
     private static Map<String, Function<Settings, String>> renderers() {
         Map<String, Function<Settings, String>> r = new TreeMap<>();
         r.put("listen_addr", Settings::listenAddr);
@@ -196,6 +214,9 @@ public final class SettingsTable {
         r.put("stats_period", s -> seconds(s.statsPeriod()));
         r.put("shutdown_wait_timeout", s -> seconds(s.shutdownWaitTimeout()));
         r.put("stats_listen", s -> s.statsListen() == null ? "off" : s.statsListen().toString());
+        r.put("worker_threads", s -> String.valueOf(s.workerThreads()));
+        tls(r, "client_tls_", s -> s.tls().client());
+        tls(r, "server_tls_", s -> s.tls().server());
         r.put("max_startup_connections", s -> String.valueOf(s.loginGuard().maxStartupConnections()));
         r.put("auth_failure_delay", s -> seconds(s.loginGuard().authFailureDelay()));
         r.put("auth_failure_limit", s -> String.valueOf(s.loginGuard().authFailureLimit()));

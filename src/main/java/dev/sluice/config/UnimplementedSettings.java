@@ -83,23 +83,10 @@ final class UnimplementedSettings {
             Map.entry("tcp_keepidle", new Entry(Set.of("", "0"), null)),
             Map.entry("tcp_keepintvl", new Entry(Set.of("", "0"), null)),
             Map.entry("tcp_user_timeout", new Entry(Set.of("0"), null)),
-            // TLS. The sslmode settings themselves are handled by SettingsParser: demanding TLS is an error.
-            Map.entry("client_tls_sslmode", new Entry(Set.of("disable"), "Sluice does not offer TLS to clients yet")),
-            Map.entry("client_tls_key_file", new Entry(EMPTY, null)),
-            Map.entry("client_tls_cert_file", new Entry(EMPTY, null)),
-            Map.entry("client_tls_ca_file", new Entry(EMPTY, null)),
-            Map.entry("client_tls_protocols", new Entry(Set.of("secure"), null)),
-            Map.entry("client_tls_ciphers", new Entry(Set.of("default", "secure", "fast", "normal"), null)),
+            // TLS: the client_tls_*/server_tls_* keys are implemented; these finer knobs are not (the JDK's defaults apply).
             Map.entry("client_tls13_ciphers", new Entry(EMPTY, null)),
             Map.entry("client_tls_ecdhcurve", new Entry(Set.of("auto"), null)),
             Map.entry("client_tls_dheparams", new Entry(Set.of("auto"), null)),
-            Map.entry("server_tls_sslmode", new Entry(Set.of("disable", "allow", "prefer"),
-                    "Sluice connects to PostgreSQL without TLS")),
-            Map.entry("server_tls_ca_file", new Entry(EMPTY, null)),
-            Map.entry("server_tls_key_file", new Entry(EMPTY, null)),
-            Map.entry("server_tls_cert_file", new Entry(EMPTY, null)),
-            Map.entry("server_tls_protocols", new Entry(Set.of("secure"), null)),
-            Map.entry("server_tls_ciphers", new Entry(Set.of("default", "secure", "fast", "normal"), null)),
             Map.entry("server_tls13_ciphers", new Entry(EMPTY, null)));
 
     private UnimplementedSettings() {

@@ -5,7 +5,6 @@ import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
-import java.util.regex.Pattern;
 
 /**
  * One [workloads] entry: which clients belong to it (every match= must hold) and the limits that keep it
@@ -62,22 +61,41 @@ public record WorkloadConfig(String name, List<Match> matches, int reserve, int 
 
     /** A glob ({@code *} and {@code ?}) on user (0), database (1) or application_name (2). */
     public record Glob(String field, String pattern, int which) implements Match {
-        private Pattern regex() {
-            StringBuilder sb = new StringBuilder();
-            for (char c : pattern.toCharArray()) {
-                switch (c) {
-                    case '*' -> sb.append(".*");
-                    case '?' -> sb.append('.');
-                    default -> sb.append(Pattern.quote(String.valueOf(c)));
-                }
-            }
-            return Pattern.compile(sb.toString());
-        }
-
         @Override
         public boolean test(String user, String database, String applicationName, InetAddress address) {
             String v = which == 0 ? user : which == 1 ? database : applicationName;
-            return v != null && regex().matcher(v).matches();
+            return v != null && matches(pattern, v);
+        }
+
+        /**
+         * {@code *} (any run of characters) and {@code ?} (one character), everything else literal. Runs at
+         * every login and every SET application_name, so it matches in place, without building a regex:
+         * on a mismatch after a {@code *}, the star takes one more character and matching resumes.
+         */
+        static boolean matches(String glob, String s) {
+            int g = 0;
+            int i = 0;
+            int star = -1;
+            int resume = 0;
+            while (i < s.length()) {
+                if (g < glob.length() && (glob.charAt(g) == '?' || glob.charAt(g) == s.charAt(i))
+                        && glob.charAt(g) != '*') {
+                    g++;
+                    i++;
+                } else if (g < glob.length() && glob.charAt(g) == '*') {
+                    star = g++;
+                    resume = i;
+                } else if (star >= 0) {
+                    g = star + 1;
+                    i = ++resume;
+                } else {
+                    return false;
+                }
+            }
+            while (g < glob.length() && glob.charAt(g) == '*') {
+                g++;
+            }
+            return g == glob.length();
         }
 
         @Override

@@ -11,7 +11,19 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class CancelRegistry {
     private final ConcurrentHashMap<Integer, Entry> byPid = new ConcurrentHashMap<>();
-    private final SecureRandom random = new SecureRandom();
+    /**
+     * A DRBG (NIST SP 800-90A) seeded once from the system: the platform default (NativePRNG) reads
+     * /dev/urandom under a global lock on every call, a system call per client login.
+     */
+    private final SecureRandom random = newRandom();
+
+    private static SecureRandom newRandom() {
+        try {
+            return SecureRandom.getInstance("DRBG");
+        } catch (java.security.NoSuchAlgorithmException e) {
+            return new SecureRandom(); // every Java 9+ runtime has DRBG; keep working if one does not
+        }
+    }
 
     private record Entry(int secret, ClientSession session) {}
 

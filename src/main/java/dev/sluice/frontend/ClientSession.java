@@ -6,6 +6,7 @@ import dev.sluice.config.AuthType;
 import dev.sluice.config.DatabaseConfig;
 import dev.sluice.config.PoolMode;
 import dev.sluice.config.Settings;
+import dev.sluice.config.TlsConfig;
 import dev.sluice.guard.Workload;
 import dev.sluice.pool.DisconnectReason;
 import dev.sluice.pool.Pool;
@@ -18,6 +19,7 @@ import dev.sluice.protocol.ClientFrames;
 import dev.sluice.protocol.ErrorResponse;
 import dev.sluice.protocol.FrameDecoder;
 import dev.sluice.protocol.MessageType;
+import dev.sluice.protocol.OutboundBatch;
 import dev.sluice.protocol.PgMessage;
 import dev.sluice.protocol.ProtocolException;
 import dev.sluice.protocol.SqlState;
@@ -66,7 +68,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     /** Shown by SHOW CLIENTS (id, ptr "C-id") and taken by KILL_CLIENT; logs say C-id too. */
     private final long id = IDS.incrementAndGet();
     private Channel channel;
+    /** Server replies of the current read burst, written to the client as one buffer (see OutboundBatch). */
+    private OutboundBatch toClient;
     private FrameDecoder decoder;
+    /** The client asked for TLS and got 'S': everything after the SSLRequest goes through the SslHandler. */
+    private boolean tls;
+    private io.netty.handler.ssl.SslHandler tlsHandler;
     private State state = State.STARTUP;
 
     // identity, fixed after login
@@ -90,7 +97,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private ServerConnection server;
     private boolean waiting;
     private boolean syncing;
-    private final ArrayDeque<ByteBuf> pending = new ArrayDeque<>();
+    private final ArrayDeque<ByteBuf> pending = new ArrayDeque<>(2); // usually empty: small for idle clients
     private long pendingBytes;
     /** Queries/Syncs/FunctionCalls sent to the server whose ReadyForQuery has not come back yet. */
     private int outstanding;
@@ -241,6 +248,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         channel = ctx.channel();
+        toClient = new OutboundBatch(channel);
         decoder = ctx.pipeline().get(FrameDecoder.class);
         proxy.clientOpened(this);
         startupAddress = channel.remoteAddress();
@@ -304,6 +312,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             server.flush();
             if (tracker != null) {
                 emitSynthetic();
+                toClient.writeCollected();
                 channel.flush();
             }
         }
@@ -327,7 +336,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         Throwable c = cause instanceof io.netty.handler.codec.DecoderException && cause.getCause() != null
                 ? cause.getCause() : cause;
-        if (c instanceof ProtocolException pe) {
+        if ((c instanceof javax.net.ssl.SSLException || c instanceof io.netty.handler.ssl.NotSslRecordException)
+                && tlsHandler != null && !tlsHandler.handshakeFuture().isSuccess()) {
+            // The TLS handshake failed: nothing can be said to the client any more (it cannot read plain text).
+            log.info("closing client {}: reason={} (TLS handshake failed: {})", describe(),
+                    DisconnectReason.TLS_HANDSHAKE_FAILED.code(), c.getMessage());
+            close(DisconnectReason.TLS_HANDSHAKE_FAILED);
+        } else if (c instanceof ProtocolException pe) {
             fatal(ErrorResponse.fatal(pe.sqlState(), pe.getMessage()), DisconnectReason.PROTOCOL_ERROR);
         } else if (c instanceof IOException) {
             close(DisconnectReason.CLIENT_CLOSED);
@@ -341,8 +356,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     // ---- startup and login ----
 
     private void onStartupPacket(StartupPacket packet) {
-        if (packet instanceof StartupPacket.SslRequest || packet instanceof StartupPacket.GssEncRequest) {
-            // Not offered (yet): answer 'N' and the client continues in plain text with a new startup packet.
+        if (packet instanceof StartupPacket.SslRequest) {
+            onSslRequest();
+            return;
+        }
+        if (packet instanceof StartupPacket.GssEncRequest) {
+            // Not offered: answer 'N' and the client continues with a new startup packet (or an SSLRequest).
             channel.writeAndFlush(Unpooled.wrappedBuffer(new byte[] {'N'}));
             return;
         }
@@ -356,6 +375,16 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         StartupMessage startup = (StartupMessage) packet;
         decoder.typedFramesFollow();
+        TlsConfig tlsConfig = proxy.settings().tls().client();
+        if (!tls && tlsConfig.mode().requiresTls() && !isUnixSocket()) {
+            // Like a pg_hba.conf with only hostssl lines: PostgreSQL answers such a client 28000 as well.
+            fatal(ErrorResponse.fatal(SqlState.INVALID_AUTHORIZATION_SPECIFICATION,
+                    "sluice: TLS is required (client_tls_sslmode = " + tlsConfig.mode().configWord()
+                            + "); this connection is not encrypted",
+                    "Connect with sslmode=require (or verify-full) so the client asks for TLS."),
+                    DisconnectReason.TLS_REQUIRED);
+            return;
+        }
         Map<String, String> p = startup.parameters();
         negotiateProtocol(startup);
         user = p.get("user");
@@ -414,6 +443,50 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         ClientAuthenticator.Step first = ClientAuthenticator.start(type, user, secret, holder);
         auth = holder[0];
         onAuthStep(first);
+    }
+
+    /**
+     * SSLRequest: 'S' and a TLS handshake when client_tls_sslmode offers TLS, else 'N' (the client then
+     * continues in plain text or gives up). Bytes the client sent after the SSLRequest and before seeing our
+     * answer would be read as if they had come through TLS: refused, as PostgreSQL does since CVE-2021-23214.
+     */
+    private void onSslRequest() {
+        TlsConfig t = proxy.settings().tls().client();
+        if (tls) {
+            fatal(ErrorResponse.fatal(SqlState.PROTOCOL_VIOLATION, "sluice: SSLRequest on a connection that already "
+                    + "uses TLS"), DisconnectReason.PROTOCOL_ERROR);
+            return;
+        }
+        if (!t.enabled() || isUnixSocket()) {
+            channel.writeAndFlush(Unpooled.wrappedBuffer(new byte[] {'N'}));
+            return;
+        }
+        if (decoder.bufferedBytes() > 0) {
+            fatal(ErrorResponse.fatal(SqlState.PROTOCOL_VIOLATION, "sluice: received unencrypted data after SSL request",
+                    "The client sent data before the TLS handshake: a client bug or a man-in-the-middle attack."),
+                    DisconnectReason.PROTOCOL_ERROR);
+            return;
+        }
+        // 'S' leaves in plain text before the SslHandler is added, which encrypts everything after it.
+        channel.writeAndFlush(Unpooled.wrappedBuffer(new byte[] {'S'}));
+        io.netty.handler.ssl.SslHandler handler = t.context().newHandler(channel.alloc());
+        channel.pipeline().addFirst("tls", handler);
+        tls = true;
+        tlsHandler = handler;
+        handler.handshakeFuture().addListener(f -> {
+            if (f.isSuccess()) {
+                log.debug("client {}: TLS {}", describe(), dev.sluice.protocol.TlsDescription.of(channel));
+            }
+        });
+    }
+
+    private boolean isUnixSocket() {
+        return channel instanceof io.netty.channel.unix.DomainSocketChannel;
+    }
+
+    /** SHOW CLIENTS' tls column: "TLSv1.3/TLS_AES_256_GCM_SHA384", or "" in plain text. */
+    public String tlsDescription() {
+        return dev.sluice.protocol.TlsDescription.of(channel);
     }
 
     /**
@@ -476,6 +549,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             // The admin console takes this connection over: it checks admin_users/stats_users and answers.
             if (loginTimer != null) {
                 loginTimer.cancel(false);
+                loginTimer = null;
             }
             state = State.CLOSED;
             proxy.clientClosed(this);
@@ -581,6 +655,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         if (loginTimer != null) {
             loginTimer.cancel(false);
+            loginTimer = null; // a cancelled task kept referenced costs every idle client its bytes
         }
         if (proxy.settings().logConnections()) {
             log.info("login: {} (pool_mode={})", describe(), mode.name().toLowerCase(Locale.ROOT));
@@ -667,12 +742,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 return;
             }
         }
-        byte first = from < frame.writerIndex() ? frame.getByte(from) : 0;
-        while ((first == ' ' || first == '\n' || first == '\t') && ++from < frame.writerIndex()) {
-            first = frame.getByte(from);
-        }
-        if ((first | 0x20) != 's' && (first | 0x20) != 'r') {
-            return; // cheap exit: not SET or RESET
+        if (!LocalStatements.startsWithSetOrReset(frame, from)) {
+            return; // cheap exit on the raw bytes: not SET or RESET
         }
         int end = frame.indexOf(from, frame.writerIndex(), (byte) 0);
         if (end < 0) {
@@ -712,6 +783,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
      * this, a client could not even finish connecting while its pool is exhausted.
      */
     private boolean answerLocally(ByteBuf frame) {
+        if (!LocalStatements.startsWithSet(frame, frame.readerIndex() + 5)) {
+            return false; // every other statement: decided on the raw bytes, nothing decoded
+        }
         String sql = dev.sluice.protocol.FrontendMessages.Query.sqlOf(frame);
         String value = LocalStatements.applicationNameSet(sql);
         if (value == null) {
@@ -966,7 +1040,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private void emitSynthetic() {
         PgMessage m;
         while (tracker != null && (m = tracker.nextSynthetic()) != null) {
-            channel.write(PgMessage.encodeAll(channel.alloc(), m), channel.voidPromise());
+            toClient.add(PgMessage.encodeAll(channel.alloc(), m));
         }
     }
 
@@ -1106,7 +1180,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 && System.nanoTime() - s.createdNanos() >= st.serverCheckDelay().toNanos()) {
             // server_check_query: a server idle longer than server_check_delay may have died meanwhile.
             syncing = true;
-            s.runInternal(check, (srv, err) -> eventLoop().execute(() -> checkDone(srv, err)));
+            s.runInternal(check, st.queryTimeout(), (srv, err) -> eventLoop().execute(() -> checkDone(srv, err)));
             return;
         }
         syncAndLink(s);
@@ -1135,7 +1209,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return;
         }
         syncing = true;
-        s.runInternal(sync, (srv, err) -> eventLoop().execute(() -> syncDone(srv, err)));
+        s.runInternal(sync, proxy.settings().queryTimeout(),
+                (srv, err) -> eventLoop().execute(() -> syncDone(srv, err)));
     }
 
     /** SET/RESET statements that make the server's session match what this client expects. */
@@ -1168,6 +1243,16 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private void syncDone(ServerConnection s, ErrorResponse err) {
         syncing = false;
         if (state == State.CLOSED || s != server) {
+            return;
+        }
+        if (err != null && err.isFatal()) {
+            // The server died or hung (PostgreSQL restarting, query_timeout) before anything of the client's
+            // was sent to it: not the client's settings' fault, and safe to go on with another server.
+            log.info("server {} was lost while applying this client's settings ({}); trying another", s,
+                    err.message());
+            server = null;
+            proxy.pools().discard(pool, s, DisconnectReason.SERVER_FATAL);
+            requestServer();
             return;
         }
         if (err != null) {
@@ -1313,11 +1398,14 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 default -> { }
             }
             statSent += f.readableBytes();
-            channel.write(f, channel.voidPromise());
+            toClient.add(f);
         }
         emitSynthetic();
+        toClient.writeCollected();
         channel.flush();
-        if (!channel.isWritable()) {
+        // A flush to a client that just vanished closes this session inside flush(), and close() hands the
+        // server back: only a server still ours may be paused, or it would sit in the pool unread.
+        if (s == server && !channel.isWritable()) {
             s.setAutoRead(false);
         }
         maybeRelease();
@@ -1385,7 +1473,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     private void resetAndRelease(ServerConnection s) {
         statements.clear(); // DISCARD ALL drops the server's prepared statements, and PostgreSQL would too
-        s.runInternal("DISCARD ALL", (srv, err) -> {
+        s.runInternal("DISCARD ALL", proxy.settings().queryTimeout(), (srv, err) -> {
             if (err != null) {
                 log.warn("reset after session change failed on {}: {}", srv, err);
                 proxy.pools().discard(pool, srv, DisconnectReason.CLEANUP_FAILED);
@@ -1441,9 +1529,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         Settings st = proxy.settings();
         if (server != null && outstanding > 0 && !st.queryTimeout().isZero()
                 && now - queryStartNanos > st.queryTimeout().toNanos()) {
-            // Like PgBouncer: the client is told and disconnected; its server, mid-query, is closed, not reused.
+            // Like PgBouncer: the client is told and disconnected; its server, mid-query, is closed, not reused
+            // (with query_timeout as the server's reason: it may be hung, not just slow).
+            ServerConnection s = server;
+            server = null;
+            proxy.pools().discard(pool, s, DisconnectReason.QUERY_TIMEOUT);
             fatal(ErrorResponse.fatal(SqlState.QUERY_CANCELED, "sluice: closed: query ran longer than "
-                    + st.queryTimeout().toSeconds() + "s (query_timeout)"), DisconnectReason.QUERY_TIMEOUT);
+                    + humanDuration(st.queryTimeout()) + " (query_timeout)"), DisconnectReason.QUERY_TIMEOUT);
             return;
         }
         java.time.Duration txTimeout = workload != null ? workload.config().transactionTimeout() : null;
@@ -1558,6 +1650,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         if (loginTimer != null) {
             loginTimer.cancel(false);
+            loginTimer = null;
         }
         if (waitTimer != null) {
             waitTimer.cancel(false);
@@ -1635,7 +1728,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             proxy.pools().release(pool, s);
             return;
         }
-        s.runInternal(steps.get(i), (srv, err) -> {
+        s.runInternal(steps.get(i), proxy.settings().queryTimeout(), (srv, err) -> {
             if (err != null) {
                 log.warn("cleanup \"{}\" failed on {}: {}", steps.get(i), srv, err);
                 proxy.pools().discard(pool, srv, DisconnectReason.CLEANUP_FAILED);

@@ -1,5 +1,6 @@
 package dev.sluice.frontend;
 
+import io.netty.buffer.ByteBuf;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -20,6 +21,50 @@ final class LocalStatements {
 
     private static final Pattern SESSION_RESET = Pattern.compile(
             "\\s*RESET\\s+([A-Za-z_][A-Za-z0-9_]*(?:\\.[A-Za-z_][A-Za-z0-9_]*)?)\\s*;?\\s*", Pattern.CASE_INSENSITIVE);
+
+    /**
+     * Whether the SQL text at {@code from} (after leading whitespace) starts with the keyword SET or RESET
+     * (any case) followed by whitespace. Checked on the raw bytes of every Query/Parse before anything is
+     * decoded, so the regular expressions below only ever run for statements that can match them.
+     */
+    static boolean startsWithSetOrReset(ByteBuf frame, int from) {
+        int end = frame.writerIndex();
+        int i = from;
+        while (i < end && isSpace(frame.getByte(i))) {
+            i++;
+        }
+        if (i + 4 <= end && keywordAt(frame, i, SET)) {
+            return true;
+        }
+        return i + 6 <= end && keywordAt(frame, i, RESET);
+    }
+
+    /** Only SET (not RESET): what {@link #applicationNameSet} can match. */
+    static boolean startsWithSet(ByteBuf frame, int from) {
+        int end = frame.writerIndex();
+        int i = from;
+        while (i < end && isSpace(frame.getByte(i))) {
+            i++;
+        }
+        return i + 4 <= end && keywordAt(frame, i, SET);
+    }
+
+    private static final byte[] SET = {'s', 'e', 't'};
+    private static final byte[] RESET = {'r', 'e', 's', 'e', 't'};
+
+    /** {@code keyword} (lower-case ASCII) at {@code at}, case-insensitively, followed by whitespace. */
+    private static boolean keywordAt(ByteBuf frame, int at, byte[] keyword) {
+        for (int j = 0; j < keyword.length; j++) {
+            if ((frame.getByte(at + j) | 0x20) != keyword[j]) {
+                return false;
+            }
+        }
+        return isSpace(frame.getByte(at + keyword.length));
+    }
+
+    private static boolean isSpace(byte b) {
+        return b == ' ' || b == '\n' || b == '\t' || b == '\r' || b == '\f' || b == 0x0B; // what the patterns' \\s matches
+    }
 
     /** Settings that are not plain GUCs or must not be carried from server to server. */
     private static final java.util.Set<String> NOT_CARRIED = java.util.Set.of("role", "session", "transaction",

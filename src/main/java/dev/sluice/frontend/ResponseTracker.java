@@ -45,7 +45,7 @@ final class ResponseTracker {
         }
     }
 
-    private final ArrayDeque<Expect> queue = new ArrayDeque<>();
+    private final ArrayDeque<Expect> queue = new ArrayDeque<>(4); // grows with a pipeline; small while idle
     /** Set when the server confirmed DISCARD ALL / DEALLOCATE ALL; the session clears its names. */
     private boolean discarded;
 

@@ -35,13 +35,24 @@ final class SessionState {
         if (first != 'S' && first != 'R' && first != 'L' && first != 'P' && first != 'D' && first != 'C') {
             return false;
         }
-        String tag = commandComplete.toString(start, len, StandardCharsets.US_ASCII);
-        for (String t : TAGS) {
-            if (tag.equals(t)) {
+        // Compared on the bytes: this runs for every CommandComplete of every client in transaction mode.
+        for (byte[] t : TAG_BYTES) {
+            if (t.length == len && first == t[0] && sameBytes(commandComplete, start, t)) {
                 return true;
             }
         }
         return false;
+    }
+
+    private static final byte[][] TAG_BYTES = java.util.Arrays.stream(TAGS).map(SessionState::ascii).toArray(byte[][]::new);
+
+    private static boolean sameBytes(ByteBuf buf, int at, byte[] expected) {
+        for (int j = 1; j < expected.length; j++) {
+            if (buf.getByte(at + j) != expected[j]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

@@ -72,6 +72,8 @@ public final class BudgetMonitor implements AutoCloseable {
             + "application_name, host(client_addr), backend_start FROM pg_stat_activity WHERE pid <> pg_backend_pid()";
 
     private final BudgetTarget target;
+    /** server_tls_* for the monitoring connection, or null for pgjdbc's defaults. */
+    private final dev.sluice.config.TlsConfig tls;
     private final BudgetHeadroom headroom;
     private final Duration interval;
     private final Duration connectTimeout;
@@ -104,6 +106,14 @@ public final class BudgetMonitor implements AutoCloseable {
      */
     public BudgetMonitor(BudgetTarget target, BudgetHeadroom headroom, Duration interval, Duration connectTimeout,
             Supplier<? extends Set<Integer>> ownPids, Consumer<BudgetSnapshot> listener) {
+        this(target, headroom, interval, connectTimeout, null, ownPids, listener);
+    }
+
+    /** @param tls server_tls_* for the monitor's own connection; null leaves pgjdbc's default (prefer) */
+    public BudgetMonitor(BudgetTarget target, BudgetHeadroom headroom, Duration interval, Duration connectTimeout,
+            dev.sluice.config.TlsConfig tls, Supplier<? extends Set<Integer>> ownPids,
+            Consumer<BudgetSnapshot> listener) {
+        this.tls = tls;
         this.target = Objects.requireNonNull(target, "target");
         this.headroom = Objects.requireNonNull(headroom, "headroom");
         if (interval.isNegative() || interval.isZero()) {
@@ -128,7 +138,7 @@ public final class BudgetMonitor implements AutoCloseable {
     public static BudgetMonitor forTarget(BudgetTarget target, Settings settings, Supplier<? extends Set<Integer>> ownPids,
             Consumer<BudgetSnapshot> listener) {
         return new BudgetMonitor(target, settings.budgetHeadroom(), settings.budgetCheckInterval(),
-                settings.serverConnectTimeout(), ownPids, listener);
+                settings.serverConnectTimeout(), settings.tls().server(), ownPids, listener);
     }
 
     public BudgetTarget target() {
@@ -345,6 +355,16 @@ public final class BudgetMonitor implements AutoCloseable {
         // connection is dropped and the next check opens a new one.
         props.setProperty("socketTimeout", Long.toString(Math.max(10, 2 * interval.toSeconds())));
         props.setProperty("tcpKeepAlive", "true");
+        if (tls != null) {
+            // The monitor's login follows server_tls_sslmode like Sluice's own server connections (pgjdbc
+            // reads only DER keys, so server_tls_key_file/cert_file are not presented by the monitor).
+            props.setProperty("sslmode", tls.mode().configWord());
+            if (tls.caFile() != null) {
+                props.setProperty("sslrootcert", tls.caFile().toString());
+            } else if (tls.mode().verifiesPeer()) {
+                props.setProperty("sslfactory", "org.postgresql.ssl.DefaultJavaSSLFactory"); // the JDK's trusted CAs
+            }
+        }
         String host = target.host().contains(":") ? "[" + target.host() + "]" : target.host();
         String url = "jdbc:postgresql://" + host + ":" + target.port() + "/"
                 + URLEncoder.encode(target.dbname(), StandardCharsets.UTF_8);

@@ -14,10 +14,15 @@ import java.util.List;
 public final class Workloads {
     private final List<Workload> ordered;
     private final Workload fallback;
+    /** ordered + fallback, built once: admission checks walk it on every lease. */
+    private final List<Workload> all;
 
     private Workloads(List<Workload> ordered, Workload fallback) {
         this.ordered = ordered;
         this.fallback = fallback;
+        List<Workload> a = new ArrayList<>(ordered);
+        a.add(fallback);
+        this.all = List.copyOf(a);
     }
 
     public static Workloads from(SluiceConfig config) {
@@ -50,8 +55,6 @@ public final class Workloads {
 
     /** Every workload, "default" last. */
     public List<Workload> all() {
-        List<Workload> all = new ArrayList<>(ordered);
-        all.add(fallback);
         return all;
     }
 

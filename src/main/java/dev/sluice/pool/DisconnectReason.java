@@ -27,6 +27,10 @@ public enum DisconnectReason {
     DATABASE_DISABLED("database_disabled"),
     ADMIN_ACCESS_DENIED("admin_access_denied"),
     ADMIN_KILL("admin_kill"),
+    /** client_tls_sslmode is require or stronger and the client logged in without TLS. */
+    TLS_REQUIRED("tls_required"),
+    /** The client's TLS handshake failed (no or a bad client certificate, no common protocol, not TLS at all). */
+    TLS_HANDSHAKE_FAILED("tls_handshake_failed"),
     MAX_STARTUP_CONNECTIONS("max_startup_connections"),
     AUTH_FAILURE_LIMIT("auth_failure_limit"),
     // server side

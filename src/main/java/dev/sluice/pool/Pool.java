@@ -347,7 +347,7 @@ public final class Pool {
         unlease(s);
         idle.remove(s);
         s.setOwner(null);
-        if (reason == DisconnectReason.CLIENT_LEFT_MID_QUERY) {
+        if (reason == DisconnectReason.CLIENT_LEFT_MID_QUERY || reason == DisconnectReason.QUERY_TIMEOUT) {
             // Closing alone would leave PostgreSQL running the query until it next writes to the socket.
             s.cancelAndClose(reason);
         } else {

@@ -500,7 +500,8 @@ public final class PoolManager {
             description = host + ":" + db.port() + "/" + dbname;
         }
         return new ServerLogin(address, description, user, dbname, secret, pool.scramKeys(),
-                db.startupParameters(), cfg.settings().serverConnectTimeout(), cfg.settings().maxServerMessageSize());
+                db.startupParameters(), cfg.settings().serverConnectTimeout(), cfg.settings().maxServerMessageSize(),
+                cfg.settings().tls().server());
     }
 
     // ---- events from pools ----

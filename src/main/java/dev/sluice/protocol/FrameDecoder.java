@@ -32,6 +32,11 @@ public final class FrameDecoder extends ByteToMessageDecoder {
         startupMode = true;
     }
 
+    /** Bytes received but not yet framed (what a client sent after its last whole packet). */
+    public int bufferedBytes() {
+        return actualReadableBytes();
+    }
+
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         while (true) {

@@ -59,7 +59,6 @@ import org.slf4j.LoggerFactory;
 public final class SluiceServer implements ProxyContext, ConsoleContext, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SluiceServer.class);
 
-    private final EventLoopGroup bossGroup;
     private final EventLoopGroup workerGroup;
     private final Class<? extends ServerChannel> serverChannelClass;
     private final Class<? extends Channel> socketChannelClass;
@@ -85,18 +84,16 @@ public final class SluiceServer implements ProxyContext, ConsoleContext, AutoClo
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
 
     public SluiceServer(SluiceConfig config) {
-        this(config, Math.max(1, Runtime.getRuntime().availableProcessors()));
+        this(config, config.settings().effectiveWorkerThreads());
     }
 
     public SluiceServer(SluiceConfig config, int threads) {
         boolean epoll = Epoll.isAvailable();
         if (epoll) {
-            bossGroup = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
             workerGroup = new MultiThreadIoEventLoopGroup(threads, EpollIoHandler.newFactory());
             serverChannelClass = EpollServerSocketChannel.class;
             socketChannelClass = EpollSocketChannel.class;
         } else {
-            bossGroup = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
             workerGroup = new MultiThreadIoEventLoopGroup(threads, NioIoHandler.newFactory());
             serverChannelClass = NioServerSocketChannel.class;
             socketChannelClass = NioSocketChannel.class;
@@ -118,7 +115,7 @@ public final class SluiceServer implements ProxyContext, ConsoleContext, AutoClo
     public int start() throws InterruptedException {
         var s = config().settings();
         ServerBootstrap b = new ServerBootstrap()
-                .group(bossGroup, workerGroup)
+                .group(workerGroup)
                 .channel(serverChannelClass)
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .option(ChannelOption.SO_REUSEADDR, true)
@@ -149,6 +146,14 @@ public final class SluiceServer implements ProxyContext, ConsoleContext, AutoClo
         if (s.unixSocketDir() != null && !s.unixSocketDir().isEmpty() && s.listenPort() > 0) {
             listenOnUnixSocket(s.unixSocketDir(), s.listenPort());
         }
+        var tls = s.tls();
+        if (tls.client().enabled()) {
+            log.info("client TLS: client_tls_sslmode = {}, certificate {}", tls.client().mode().configWord(),
+                    tls.client().summary());
+        }
+        if (tls.server().enabled()) {
+            log.info("server TLS: server_tls_sslmode = {}", tls.server().mode().configWord());
+        }
         pools.startJanitor();
         budgetMonitors.forEach(dev.sluice.guard.BudgetMonitor::start);
         observability.start();
@@ -172,7 +177,7 @@ public final class SluiceServer implements ProxyContext, ConsoleContext, AutoClo
             log.warn("could not remove stale socket {}: {}", path, e.toString());
         }
         ServerBootstrap b = new ServerBootstrap()
-                .group(bossGroup, workerGroup)
+                .group(workerGroup)
                 .channel(io.netty.channel.epoll.EpollServerDomainSocketChannel.class)
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
@@ -416,6 +421,15 @@ public final class SluiceServer implements ProxyContext, ConsoleContext, AutoClo
                 out.add("[databases] " + db + " removed; its connected clients stay, new logins are refused");
             }
         }
+        // The same file names may hold renewed certificates: say which certificate new connections get.
+        var tlsBefore = before.settings().tls();
+        var tlsAfter = after.settings().tls();
+        if (tlsAfter.client().enabled() && !tlsAfter.client().summary().equals(tlsBefore.client().summary())) {
+            out.add("client TLS certificate for new connections: " + tlsAfter.client().summary());
+        }
+        if (tlsAfter.server().enabled() && !tlsAfter.server().summary().equals(tlsBefore.server().summary())) {
+            out.add("server TLS client certificate for new connections: " + tlsAfter.server().summary());
+        }
         if (!withoutSource(before.workloads()).equals(withoutSource(after.workloads()))) {
             out.add("[workloads] changed; workloads are set up at start, so this takes effect after a restart");
         }
@@ -514,7 +528,6 @@ public final class SluiceServer implements ProxyContext, ConsoleContext, AutoClo
             }
             budgetMonitors.forEach(dev.sluice.guard.BudgetMonitor::close);
             pools.closeAll();
-            bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS);
             workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
             log.info("sluice stopped");
         } finally {

@@ -216,7 +216,7 @@ class ConfigLoaderTest {
                 d.maxServerMessageSize(), d.maxPreparedStatements(), d.leakIdleAge(), d.leakMinConnections(),
                 d.leakWindow(), d.maxDbConnectionsAuto(), d.budgetHeadroom(), d.budgetCheckInterval(),
                 d.budgetUser(), d.budgetPassword(), d.unixSocketDir(), d.statsPeriod(), d.shutdownWaitTimeout(),
-                d.statsListen(), d.loginGuard()));
+                d.statsListen(), d.workerThreads(), d.tls(), d.loginGuard()));
         assertThat(d.listenAddr()).isEqualTo("127.0.0.1");
         assertThat(d.listenPort()).isEqualTo(6432);
         assertThat(d.authType()).isEqualTo(AuthType.MD5);
@@ -618,7 +618,7 @@ class ConfigLoaderTest {
                 pkt_buf = 8192
                 logfile =
                 server_tls_sslmode = prefer
-                client_tls_sslmode = allow
+                client_tls_dheparams = legacy
                 max_packet_size = 1000000
                 """);
         Path ini = files.path("pgbouncer.ini");
@@ -627,23 +627,23 @@ class ConfigLoaderTest {
                 ini + ":2: [databases] appdb: auth_user is not implemented by Sluice yet; ignored",
                 ini + ":4: [users] bob: pool_size is not implemented by Sluice yet; ignored",
                 ini + ":11: setting pkt_buf is not implemented by Sluice yet; ignored",
-                ini + ":14: setting client_tls_sslmode is not implemented by Sluice yet; ignored "
-                        + "(Sluice does not offer TLS to clients yet)",
+                ini + ":14: setting client_tls_dheparams is not implemented by Sluice yet; ignored",
                 ini + ":15: setting max_packet_size is not implemented by Sluice yet; ignored "
                         + "(Sluice uses max_client_message_size and max_server_message_size instead)");
     }
 
     @Test
-    void demandingTlsIsAnError() {
+    void clientTlsWithoutItsCertificateIsAnErrorAtTheModeLine() {
         ConfigException e = files.fail("""
                 [pgbouncer]
                 auth_type = trust
                 server_tls_sslmode = verify-full
                 client_tls_sslmode = require
                 """);
-        assertThat(e.problems()).extracting(ConfigProblem::line).containsExactly(3, 4);
-        assertThat(e.problems().get(0).message()).startsWith("server_tls_sslmode: verify-full is not supported by Sluice yet");
-        assertThat(e.problems().get(1).message()).startsWith("client_tls_sslmode: require is not supported by Sluice yet");
+        // server verify-full without server_tls_ca_file is fine: the JDK's trusted CAs are used.
+        assertThat(e.problems()).extracting(ConfigProblem::line).containsExactly(4);
+        assertThat(e.problems().get(0).message()).startsWith("client_tls_sslmode = require needs client_tls_key_file "
+                + "and client_tls_cert_file");
     }
 
     @Test

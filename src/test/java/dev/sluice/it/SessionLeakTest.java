@@ -15,8 +15,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Transaction mode never lets one client see another's session state: many clients through a small
- * pool each set their own state (SET, temp tables, advisory locks, LISTEN, named statements) and check
- * that what they observe is either their own state or the server's default, never another client's.
+ * pool each set their own state (SET, temp tables, advisory locks, LISTEN, PREPARE, protocol-level named
+ * statements) and check that what they observe is either their own state or the server's default, never
+ * another client's.
  */
 class SessionLeakTest {
     private static String one(Connection c, String sql) throws SQLException {
@@ -91,10 +92,12 @@ class SessionLeakTest {
                     p.setProperty("prepareThreshold", String.valueOf(1 + rnd.nextInt(3)));
                     try (Connection c = s.connect("postgres", p)) {
                         for (int i = 0; i < 40; i++) {
-                            switch (rnd.nextInt(4)) {
+                            switch (rnd.nextInt(6)) {
                                 case 0 -> exec(c, "SET work_mem = '" + (64 + id) + "kB'");
                                 case 1 -> exec(c, "CREATE TEMP TABLE IF NOT EXISTS t_" + id + " (x int)");
                                 case 2 -> one(c, "SELECT pg_advisory_lock(" + (1000 + id) + ")::text");
+                                case 3 -> exec(c, "LISTEN ch_" + id);
+                                case 4 -> exec(c, "PREPARE p_" + id + " AS SELECT " + id);
                                 default -> { }
                             }
                             // what this client sees is its own state or the default, never another client's
@@ -112,6 +115,15 @@ class SessionLeakTest {
                                     + " WHERE locktype = 'advisory' AND pid = pg_backend_pid()");
                             if (locks != null) {
                                 assertThat(locks).isEqualTo(String.valueOf(1000 + id));
+                            }
+                            String channels = one(c, "SELECT string_agg(c, ',') FROM pg_listening_channels() c");
+                            if (channels != null) {
+                                assertThat(channels).isEqualTo("ch_" + id);
+                            }
+                            String prepared = one(c, "SELECT string_agg(name, ',') FROM pg_prepared_statements"
+                                    + " WHERE name LIKE 'p\\_%'");
+                            if (prepared != null) {
+                                assertThat(prepared).isEqualTo("p_" + id);
                             }
                         }
                     } catch (Throwable e) {

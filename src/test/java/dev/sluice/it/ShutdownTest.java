@@ -83,7 +83,8 @@ class ShutdownTest {
         Path ini = dir.resolve("pgbouncer.ini");
         String config = "[databases]\n* = host=127.0.0.1 port=" + Postgres.port() + "\n[pgbouncer]\n"
                 + "listen_addr = 127.0.0.1\nlisten_port = " + port + "\nauth_type = trust\npool_mode = transaction\n"
-                + "admin_users = admin\ndefault_pool_size = 3\n";
+                + "admin_users = admin\ndefault_pool_size = 3\n"
+                + "stats_listen = 127.0.0.1:0\n"; // not the default 9930: another Sluice on the machine may have it
         Files.writeString(ini, config);
         String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         Path log = dir.resolve("sluice.log");

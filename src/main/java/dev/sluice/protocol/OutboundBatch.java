@@ -1,0 +1,53 @@
+package dev.sluice.protocol;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+
+/**
+ * Collects the frames of one read burst bound for one channel into as few writes as possible. Small
+ * frames (RowDescription, a DataRow, CommandComplete, ReadyForQuery: tens of bytes each) are copied into
+ * one pooled buffer, so the burst costs one outbound entry and one iovec instead of one per message; a
+ * frame above {@link #COPY_LIMIT} is passed on as it is (its bytes are not copied), after what was
+ * collected before it, so order is kept. Nothing is flushed here: the caller flushes once per burst.
+ * Not thread-safe: used on the channel's event loop only.
+ */
+public final class OutboundBatch {
+    /** Frames up to this size are copied: copying them costs less than a write entry of their own. */
+    static final int COPY_LIMIT = 1024;
+    /** A collected buffer is written out once it holds this much, to keep buffers in the allocator's sizes. */
+    static final int BUFFER_LIMIT = 32 * 1024;
+
+    private final Channel channel;
+    private ByteBuf collected;
+
+    public OutboundBatch(Channel channel) {
+        this.channel = channel;
+    }
+
+    /** Adds one complete frame; ownership passes to the batch (it is released or written). */
+    public void add(ByteBuf frame) {
+        int n = frame.readableBytes();
+        if (n > COPY_LIMIT) {
+            writeCollected();
+            channel.write(frame, channel.voidPromise());
+            return;
+        }
+        if (collected == null) {
+            collected = channel.alloc().ioBuffer(Math.max(256, n));
+        }
+        collected.writeBytes(frame);
+        frame.release();
+        if (collected.readableBytes() >= BUFFER_LIMIT) {
+            writeCollected();
+        }
+    }
+
+    /** Writes (without flushing) what was collected; call before anything else writes to the channel. */
+    public void writeCollected() {
+        ByteBuf c = collected;
+        if (c != null) {
+            collected = null;
+            channel.write(c, channel.voidPromise());
+        }
+    }
+}

@@ -1,0 +1,47 @@
+package dev.sluice.frontend;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class LocalStatementsTest {
+
+    /** A Query frame ('Q', length, SQL, NUL) around {@code sql}. */
+    private static ByteBuf query(String sql) {
+        byte[] b = sql.getBytes(StandardCharsets.UTF_8);
+        ByteBuf f = Unpooled.buffer();
+        f.writeByte('Q').writeInt(4 + b.length + 1).writeBytes(b).writeByte(0);
+        return f;
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"SET search_path = a", "set x to 1", "  \n\tSeT\tx = 1", "RESET search_path",
+        "\u000B reset all", "SET SESSION application_name = 'a'"})
+    void setAndResetAreRecognisedOnTheRawBytes(String sql) {
+        assertThat(LocalStatements.startsWithSetOrReset(query(sql), 5)).isTrue();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"SELECT 1", "settle", "SETx = 1", "resetting", "", " ", "SET", "update set x = 1",
+        "select set_config('a','b',false)", "RESET"})
+    void everythingElseIsNot(String sql) {
+        assertThat(LocalStatements.startsWithSetOrReset(query(sql), 5)).isFalse();
+    }
+
+    @Test
+    void theKeywordCheckAgreesWithThePatternsItGuards() {
+        // Every statement the patterns accept passes the cheap check (it must never hide a match).
+        for (String sql : new String[] {"SET search_path = a", " set x to 'y'", "RESET x", "\tSET application_name = 'p'"}) {
+            boolean matched = LocalStatements.sessionSetting(sql) != null || LocalStatements.applicationNameSet(sql) != null;
+            assertThat(matched).as(sql).isTrue();
+            assertThat(LocalStatements.startsWithSetOrReset(query(sql), 5)).as(sql).isTrue();
+        }
+        assertThat(LocalStatements.startsWithSet(query("RESET x"), 5)).isFalse();
+        assertThat(LocalStatements.startsWithSet(query(" set application_name = 'p'"), 5)).isTrue();
+    }
+}
