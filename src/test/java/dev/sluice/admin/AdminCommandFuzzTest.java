@@ -24,7 +24,7 @@ class AdminCommandFuzzTest {
 
     @FuzzTest(maxDuration = "30s")
     void consoleStatements(byte[] input) {
-        Allocations.assertBounded(input.length, 8 << 20, "console statement parsing", () -> parse(input));
+        Allocations.assertBounded(input.length, 64 << 20, "console statement parsing", () -> parse(input));
     }
 
     private static void parse(byte[] input) {

@@ -39,7 +39,7 @@ class ClientMessageFuzzTest {
 
     @FuzzTest(maxDuration = "30s")
     void clientMessages(byte[] input) {
-        Allocations.assertBounded(input.length, 8 << 20, "client message decoding", () -> parse(input));
+        Allocations.assertBounded(input.length, 64 << 20, "client message decoding", () -> parse(input));
     }
 
     private static void parse(byte[] input) {

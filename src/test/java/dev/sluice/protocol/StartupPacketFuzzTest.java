@@ -27,7 +27,7 @@ class StartupPacketFuzzTest {
 
     @FuzzTest(maxDuration = "30s")
     void startupPackets(byte[] input) {
-        Allocations.assertBounded(input.length, 8 << 20, "startup packet decoding", () -> parse(input));
+        Allocations.assertBounded(input.length, 64 << 20, "startup packet decoding", () -> parse(input));
     }
 
     private static void parse(byte[] input) {
