@@ -5,6 +5,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.EnumSet;
+import java.util.Set;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -55,6 +59,7 @@ public final class AuthFileReader {
             return Map.of();
         }
         problems.noteFile(file);
+        warnIfOthersCanRead(file, problems);
         if (text.startsWith("\uFEFF")) {
             text = text.substring(1);
         }
@@ -148,6 +153,29 @@ public final class AuthFileReader {
                 throw new IllegalArgumentException("the SCRAM " + names[g - 2] + " must be 32 bytes (SHA-256), got "
                         + decoded.length);
             }
+        }
+    }
+
+    /**
+     * The file holds passwords or password-equivalent hashes: like ssh and libpq with key files, say so when
+     * its group or other users have any access (it still loads: refusing would break a working PgBouncer
+     * setup on upgrade). Nothing to check on file systems without POSIX permissions.
+     */
+    private static void warnIfOthersCanRead(Path file, Problems problems) {
+        Set<PosixFilePermission> perms;
+        try {
+            perms = Files.getPosixFilePermissions(file);
+        } catch (UnsupportedOperationException | IOException e) {
+            return;
+        }
+        Set<PosixFilePermission> open = EnumSet.of(PosixFilePermission.GROUP_READ, PosixFilePermission.GROUP_WRITE,
+                PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.OTHERS_READ, PosixFilePermission.OTHERS_WRITE,
+                PosixFilePermission.OTHERS_EXECUTE);
+        open.retainAll(perms);
+        if (!open.isEmpty()) {
+            problems.warn(file, 0, "auth file is accessible by group or others (mode "
+                    + PosixFilePermissions.toString(perms) + ") but holds passwords; restrict it with chmod 600 "
+                    + file + " (owned by the user Sluice runs as)");
         }
     }
 

@@ -28,6 +28,7 @@ import java.util.List;
  * @param tls              client_tls_* and server_tls_*, with the SslContexts built from their files
  * @param pinOnSessionState Sluice-only: in transaction mode, a client that creates session state it cannot
  *                         carry (temp table, LISTEN, advisory lock, ...) keeps its server until it disconnects
+ * @param loginGuard       Sluice-only: max_startup_connections, auth_failure_delay, auth_failure_limit/_window
  */
 public record Settings(String listenAddr, int listenPort, AuthType authType, Path authFile, PoolMode poolMode,
         int maxClientConn, int defaultPoolSize, int minPoolSize, int reservePoolSize, Duration reservePoolTimeout,
@@ -42,7 +43,7 @@ public record Settings(String listenAddr, int listenPort, AuthType authType, Pat
         String budgetUser, String budgetPassword, String unixSocketDir,
         Duration statsPeriod, Duration shutdownWaitTimeout, StatsListen statsListen,
         int workerThreads, TlsSettings tls,
-        boolean pinOnSessionState) {
+        boolean pinOnSessionState, LoginGuardSettings loginGuard) {
 
     public Settings {
         adminUsers = List.copyOf(adminUsers);
@@ -76,7 +77,8 @@ public record Settings(String listenAddr, int listenPort, AuthType authType, Pat
                 StatsListen.DEFAULT,     // stats_listen (Sluice-only): 127.0.0.1:9930
                 0,                       // worker_threads (Sluice-only): automatic
                 TlsSettings.DISABLED,    // client_tls_sslmode and server_tls_sslmode = disable
-                false);                  // pin_on_session_state (Sluice-only): off, servers are reset instead
+                false,                  // pin_on_session_state (Sluice-only): off, servers are reset instead
+                LoginGuardSettings.DEFAULT); // max_startup_connections, auth_failure_* (Sluice-only)
     }
 
     /**

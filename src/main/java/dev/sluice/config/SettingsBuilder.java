@@ -56,6 +56,7 @@ final class SettingsBuilder {
     StatsListen statsListen;
     TlsSettings tls;
     boolean pinOnSessionState;
+    LoginGuardSettings loginGuard;
 
     SettingsBuilder(Settings base) {
         listenAddr = base.listenAddr();
@@ -107,6 +108,7 @@ final class SettingsBuilder {
         statsListen = base.statsListen();
         tls = base.tls();
         pinOnSessionState = base.pinOnSessionState();
+        loginGuard = base.loginGuard();
     }
 
     Settings build() {
@@ -121,6 +123,6 @@ final class SettingsBuilder {
                 maxPreparedStatements, leakIdleAge, leakMinConnections, leakWindow, maxDbConnectionsAuto,
                 budgetHeadroom, budgetCheckInterval, budgetUser, budgetPassword, unixSocketDir,
                 statsPeriod, shutdownWaitTimeout, statsListen, workerThreads, tls,
-                pinOnSessionState);
+                pinOnSessionState, loginGuard);
     }
 }

@@ -36,7 +36,8 @@ final class SettingsParser {
             "client_tls_sslmode", "client_tls_key_file", "client_tls_cert_file", "client_tls_ca_file",
             "client_tls_protocols", "client_tls_ciphers", "server_tls_sslmode", "server_tls_ca_file",
             "server_tls_key_file", "server_tls_cert_file", "server_tls_protocols", "server_tls_ciphers",
-            "pin_on_session_state");
+            "pin_on_session_state", "max_startup_connections", "auth_failure_delay", "auth_failure_limit",
+            "auth_failure_window");
 
     private final Problems problems;
     private final SettingsBuilder builder;
@@ -171,6 +172,13 @@ final class SettingsParser {
             case "server_tls_protocols" -> b.tls = b.tls.withServer(b.tls.server().withProtocols(tlsProtocols(v)));
             case "server_tls_ciphers" -> b.tls = b.tls.withServer(b.tls.server().withCiphers(tlsCiphers(v)));
             case "pin_on_session_state" -> b.pinOnSessionState = Values.bool(v);
+            case "max_startup_connections" -> b.loginGuard = b.loginGuard.withMaxStartupConnections(
+                    Values.intInRange(v, 0, Integer.MAX_VALUE));
+            case "auth_failure_delay" -> b.loginGuard = b.loginGuard.withAuthFailureDelay(authFailureDelay(v));
+            case "auth_failure_limit" -> b.loginGuard = b.loginGuard.withAuthFailureLimit(
+                    Values.intInRange(v, 0, 1_000_000));
+            case "auth_failure_window" -> b.loginGuard = b.loginGuard.withAuthFailureWindow(
+                    authFailureWindow(v));
             default -> throw new IllegalStateException("IMPLEMENTED lists " + key + " but apply does not handle it");
         }
     }
@@ -263,6 +271,25 @@ final class SettingsParser {
         java.time.Duration d = Values.duration(v);
         if (d.compareTo(java.time.Duration.ofSeconds(1)) < 0) {
             throw new IllegalArgumentException(v.strip() + " is too short: averages need a period of 1s or more");
+        }
+        return d;
+    }
+
+    private static Duration authFailureWindow(String v) {
+        Duration d = Values.duration(v);
+        if (d.compareTo(Duration.ofSeconds(1)) < 0) {
+            throw new IllegalArgumentException(v.strip() + " is too short: failed logins are counted over a window "
+                    + "of 1s or more (default 60s)");
+        }
+        return d;
+    }
+
+    /** A failed login holds its connection (and a max_startup_connections slot) that long: a minute at most. */
+    private static Duration authFailureDelay(String v) {
+        Duration d = Values.duration(v);
+        if (d.compareTo(Duration.ofMinutes(1)) > 0) {
+            throw new IllegalArgumentException(v.strip() + " is too long: each failed login keeps its connection "
+                    + "open that long; use up to 60s (default 1s, 0 = answer at once)");
         }
         return d;
     }

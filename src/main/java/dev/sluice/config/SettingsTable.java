@@ -218,6 +218,10 @@ public final class SettingsTable {
         tls(r, "client_tls_", s -> s.tls().client());
         tls(r, "server_tls_", s -> s.tls().server());
         r.put("pin_on_session_state", s -> bool(s.pinOnSessionState()));
+        r.put("max_startup_connections", s -> String.valueOf(s.loginGuard().maxStartupConnections()));
+        r.put("auth_failure_delay", s -> seconds(s.loginGuard().authFailureDelay()));
+        r.put("auth_failure_limit", s -> String.valueOf(s.loginGuard().authFailureLimit()));
+        r.put("auth_failure_window", s -> seconds(s.loginGuard().authFailureWindow()));
         return java.util.Collections.unmodifiableMap(r);
     }
 }

@@ -116,7 +116,8 @@ final class ClientAuthenticator {
                 }
                 case SASL_INITIAL: {
                     String mechanism = Wire.readCString(body);
-                    int len = body.readInt();
+                    // The length is the client's word: checked against the bytes really there before use.
+                    int len = body.readableBytes() >= 4 ? body.readInt() : -1;
                     if (len < 0 || len > body.readableBytes()) {
                         return new Step.Failure(ErrorResponse.fatal(SqlState.PROTOCOL_VIOLATION,
                                 "malformed SASLInitialResponse"));
@@ -150,7 +151,8 @@ final class ClientAuthenticator {
             }
         } catch (AuthException e) {
             return new Step.Failure(ErrorResponse.fatal(SqlState.INVALID_PASSWORD, e.getMessage()));
-        } catch (RuntimeException e) {
+        } catch (dev.sluice.protocol.ProtocolException e) {
+            // Only decoding problems are the client's fault; anything else is a bug and goes to exceptionCaught.
             return new Step.Failure(ErrorResponse.fatal(SqlState.PROTOCOL_VIOLATION,
                     "malformed authentication message: " + e.getMessage()));
         }

@@ -15,6 +15,7 @@ import dev.sluice.protocol.BackendMessages.Authentication;
 import dev.sluice.protocol.BackendMessages.BackendKeyData;
 import dev.sluice.protocol.BackendMessages.ParameterStatus;
 import dev.sluice.protocol.BackendMessages.ReadyForQuery;
+import dev.sluice.protocol.ClientFrames;
 import dev.sluice.protocol.ErrorResponse;
 import dev.sluice.protocol.FrameDecoder;
 import dev.sluice.protocol.MessageType;
@@ -146,6 +147,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private long statReceived;
     private long statSent;
     private ScheduledFuture<?> loginTimer;
+    /** Counted in the LoginGuard's connections in startup (until login completes or the connection closes). */
+    private boolean inStartup;
+    /** The address it was counted under (the channel's may be gone by the time it closes). */
+    private SocketAddress startupAddress;
+    /** Authentication failed; the answer waits for auth_failure_delay and nothing more is read meanwhile. */
+    private boolean authFailed;
     private ScheduledFuture<?> waitTimer;
     private DisconnectReason closeReason;
     /** Latency histograms for /metrics (dev.sluice.observe); ClientMetrics.OFF when stats_listen is off. */
@@ -260,6 +267,15 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         toClient = new OutboundBatch(channel);
         decoder = ctx.pipeline().get(FrameDecoder.class);
         proxy.clientOpened(this);
+        startupAddress = channel.remoteAddress();
+        LoginGuard.Refusal refusal = proxy.loginGuard().admit(startupAddress, System.nanoTime());
+        if (refusal != null) {
+            // Refused before anything is read: no startup packet parsed, no password checked.
+            fatal(refusal.error(), refusal.reason());
+            ctx.fireChannelActive();
+            return;
+        }
+        inStartup = true;
         Settings s = proxy.settings();
         if (!s.clientLoginTimeout().isZero()) {
             loginTimer = ctx.executor().schedule(() -> {
@@ -286,6 +302,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 }
             }
             case AUTH -> {
+                if (authFailed) {
+                    frame.release(); // already read with the failing message; the answer is on its way
+                    return;
+                }
                 try {
                     onAuthStep(auth.onMessage(frame));
                 } finally {
@@ -516,7 +536,18 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         } else if (step instanceof ClientAuthenticator.Step.Failure f) {
             log.info("client {} failed authentication: {}", describe(), f.error().message());
             metrics.authFailed(user, database, channel.remoteAddress());
-            fatal(f.error(), DisconnectReason.AUTH_FAILED);
+            proxy.loginGuard().authFailed(channel.remoteAddress(), System.nanoTime());
+            java.time.Duration delay = proxy.settings().loginGuard().authFailureDelay();
+            if (delay.isZero()) {
+                fatal(f.error(), DisconnectReason.AUTH_FAILED);
+                return;
+            }
+            // auth_failure_delay: a password guesser waits before each answer; a timer, never a sleep, so the
+            // event loop goes on serving everyone else. The connection keeps its max_startup_connections slot.
+            authFailed = true;
+            channel.config().setAutoRead(false);
+            channel.eventLoop().schedule(() -> fatal(f.error(), DisconnectReason.AUTH_FAILED),
+                    delay.toMillis(), TimeUnit.MILLISECONDS);
         } else if (step instanceof ClientAuthenticator.Step.Success ok) {
             auth = null;
             scramClientKey = ok.scramClientKey();
@@ -529,6 +560,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     private void onAuthenticated() {
+        leaveStartup();
         if (console) {
             // The admin console takes this connection over: it checks admin_users/stats_users and answers.
             if (loginTimer != null) {
@@ -816,7 +848,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 return true;
             }
             case MessageType.CLOSE -> {
-                if (frame.getByte(frame.readerIndex() + 5) != 'S') {
+                if (ClientFrames.targetKind(frame) != 'S') {
                     return false;
                 }
                 int nameEnd = cstringEnd(frame, frame.readerIndex() + 6);
@@ -933,7 +965,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
                 tracker.expect(ResponseTracker.Kind.BIND);
             }
             case MessageType.DESCRIBE, MessageType.CLOSE -> {
-                byte kind = frame.getByte(frame.readerIndex() + 5);
+                byte kind = ClientFrames.targetKind(frame);
                 int nameEnd = cstringEnd(frame, frame.readerIndex() + 6);
                 PreparedStatementRegistry.Statement st = kind != 'S' || nameEnd == frame.readerIndex() + 6 ? null
                         : statements.get(frame.toString(frame.readerIndex() + 6, nameEnd - frame.readerIndex() - 6,
@@ -1022,11 +1054,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     /** Index of the NUL ending the string that starts at {@code from}; a missing NUL is a protocol violation. */
     private static int cstringEnd(ByteBuf frame, int from) {
-        int end = frame.indexOf(from, frame.writerIndex(), (byte) 0);
-        if (end < 0) {
-            throw new ProtocolException("string field is not NUL-terminated");
-        }
-        return end;
+        return ClientFrames.cstringEnd(frame, from);
     }
 
     /** Sends the replies Sluice owes the client itself, when they are next in line. */
@@ -1698,7 +1726,16 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         close(reason);
     }
 
+    /** This connection no longer counts against max_startup_connections (logged in, or closing). */
+    private void leaveStartup() {
+        if (inStartup) {
+            inStartup = false;
+            proxy.loginGuard().startupEnded(startupAddress);
+        }
+    }
+
     private void closeQuietly(DisconnectReason reason) {
+        leaveStartup();
         closeReason = reason;
         state = State.CLOSED;
         proxy.clientClosed(this);
@@ -1711,6 +1748,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return;
         }
         boolean wasReady = state == State.READY;
+        leaveStartup();
         state = State.CLOSED;
         if (closeReason == null) {
             closeReason = reason;

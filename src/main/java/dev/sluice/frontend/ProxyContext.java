@@ -20,6 +20,9 @@ public interface ProxyContext {
 
     PreparedStatementRegistry preparedStatements();
 
+    /** max_startup_connections and the per-address failed-login limit, shared by all clients. */
+    LoginGuard loginGuard();
+
     /** A client was refused at its workload's max_clients (a hint for leak attribution). */
     default void leakRefused(dev.sluice.guard.LeakDetector.Source source) {
     }

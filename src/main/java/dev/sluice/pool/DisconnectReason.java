@@ -31,6 +31,8 @@ public enum DisconnectReason {
     TLS_REQUIRED("tls_required"),
     /** The client's TLS handshake failed (no or a bad client certificate, no common protocol, not TLS at all). */
     TLS_HANDSHAKE_FAILED("tls_handshake_failed"),
+    MAX_STARTUP_CONNECTIONS("max_startup_connections"),
+    AUTH_FAILURE_LIMIT("auth_failure_limit"),
     // server side
     SERVER_IDLE_TIMEOUT("server_idle_timeout"),
     SERVER_CHECK_FAILED("server_check_failed"),

@@ -65,6 +65,8 @@ public final class SluiceServer implements ProxyContext, ConsoleContext, AutoClo
     private final PoolManager pools;
     private final CancelRegistry cancelRegistry = new CancelRegistry();
     private final PreparedStatementRegistry preparedStatements = new PreparedStatementRegistry();
+    private final dev.sluice.frontend.LoginGuard loginGuard =
+            new dev.sluice.frontend.LoginGuard(() -> config().settings().loginGuard());
     private final Set<ClientSession> clients = ConcurrentHashMap.newKeySet();
     private final AtomicInteger clientCount = new AtomicInteger();
     private final dev.sluice.guard.LeakDetector leakDetector;
@@ -158,6 +160,7 @@ public final class SluiceServer implements ProxyContext, ConsoleContext, AutoClo
         workerGroup.scheduleAtFixedRate(this::checkClientTimeouts, 1, 1, TimeUnit.SECONDS);
         workerGroup.scheduleAtFixedRate(this::updateAverages, 1, 1, TimeUnit.SECONDS);
         workerGroup.scheduleAtFixedRate(this::sampleLeaks, 1, 1, TimeUnit.SECONDS);
+        workerGroup.scheduleAtFixedRate(() -> loginGuard.expire(System.nanoTime()), 10, 10, TimeUnit.SECONDS);
         return port;
     }
 
@@ -287,6 +290,11 @@ public final class SluiceServer implements ProxyContext, ConsoleContext, AutoClo
     @Override
     public PreparedStatementRegistry preparedStatements() {
         return preparedStatements;
+    }
+
+    @Override
+    public dev.sluice.frontend.LoginGuard loginGuard() {
+        return loginGuard;
     }
 
     @Override

@@ -105,4 +105,21 @@ class AuthFileReaderTest {
         assertThat(cfg.warnings()).extracting(ConfigProblem::toString)
                 .containsExactly(users + ":2: user \"alice\" is listed again (first at line 1); this later entry wins");
     }
+
+    @Test
+    void authFileReadableByOthersGetsAWarningAndAPrivateOneDoesNot() throws Exception {
+        ConfigFiles files = new ConfigFiles(dir);
+        Path userlist = files.userlist();
+        String ini = "[databases]\nappdb = host=127.0.0.1\n[pgbouncer]\nauth_file = userlist.txt\n";
+
+        java.nio.file.Files.setPosixFilePermissions(userlist, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        assertThat(files.load(ini).warnings()).anySatisfy(w -> {
+            assertThat(w.file()).isEqualTo(userlist);
+            assertThat(w.message()).contains("accessible by group or others (mode rw-r--r--)")
+                    .contains("chmod 600 " + userlist);
+        });
+
+        java.nio.file.Files.setPosixFilePermissions(userlist, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        assertThat(files.load(ini).warnings()).noneSatisfy(w -> assertThat(w.message()).contains("group or others"));
+    }
 }

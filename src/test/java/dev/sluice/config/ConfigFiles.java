@@ -21,6 +21,8 @@ final class ConfigFiles {
         try {
             Files.createDirectories(file.getParent());
             Files.writeString(file, text, StandardCharsets.UTF_8);
+            // Private, as an operator keeps an auth_file: a group/other-readable one draws a warning of its own.
+            Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -216,7 +216,7 @@ class ConfigLoaderTest {
                 d.maxServerMessageSize(), d.maxPreparedStatements(), d.leakIdleAge(), d.leakMinConnections(),
                 d.leakWindow(), d.maxDbConnectionsAuto(), d.budgetHeadroom(), d.budgetCheckInterval(),
                 d.budgetUser(), d.budgetPassword(), d.unixSocketDir(), d.statsPeriod(), d.shutdownWaitTimeout(),
-                d.statsListen(), d.workerThreads(), d.tls(), d.pinOnSessionState()));
+                d.statsListen(), d.workerThreads(), d.tls(), d.pinOnSessionState(), d.loginGuard()));
         assertThat(d.listenAddr()).isEqualTo("127.0.0.1");
         assertThat(d.listenPort()).isEqualTo(6432);
         assertThat(d.authType()).isEqualTo(AuthType.MD5);

@@ -132,6 +132,22 @@ final class RawClient implements AutoCloseable {
         }
     }
 
+    /** Logs in with md5 auth (answers AuthenticationMD5Password) and reads up to the first ReadyForQuery. */
+    void loginMd5(String user, String password, String db) throws IOException {
+        startup(196608, "user", user, "database", db);
+        Msg m = read();
+        if (m.type() != 'R' || m.body().length != 8 || java.nio.ByteBuffer.wrap(m.body()).getInt() != 5) {
+            throw new IOException("expected AuthenticationMD5Password, got '" + m.type() + "' " + m.fields());
+        }
+        byte[] salt = java.util.Arrays.copyOfRange(m.body(), 4, 8);
+        msg('p', cstr(dev.sluice.auth.Md5Auth.clientResponse(user, dev.sluice.auth.StoredSecret.parse(password),
+                salt))).flush();
+        String types = readUntilReady(null);
+        if (!types.startsWith("R") || !types.endsWith("Z")) {
+            throw new IOException("login failed: " + types);
+        }
+    }
+
     /** True when the server closed the connection (EOF) within the socket timeout. */
     boolean closedByPeer() throws IOException {
         try {
