@@ -103,6 +103,8 @@ wait_port() { # name port pid log
 }
 
 # --- PostgreSQL: a throwaway cluster, or the one given --------------------------------------------
+# The proxies run as postgres and write their logs here, with either kind of upstream.
+chown postgres:postgres "$TMP"
 if [[ -n "${UPSTREAM_PORT:-}" ]]; then
     PG_HOST=${UPSTREAM_HOST:-127.0.0.1}; PG_PORT=$UPSTREAM_PORT
     DBUSER=${UPSTREAM_USER:-postgres}; DB=${UPSTREAM_DB:-postgres}
