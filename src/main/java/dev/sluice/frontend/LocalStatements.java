@@ -41,35 +41,28 @@ final class LocalStatements {
      * decoded, so the regular expressions below only ever run for statements that can match them.
      */
     static boolean startsWithSetOrReset(ByteBuf frame, int from) {
-        int end = frame.writerIndex();
-        int i = from;
-        while (i < end && isSpace(frame.getByte(i))) {
-            i++;
-        }
-        if (i + 4 <= end && keywordAt(frame, i, SET)) {
-            return true;
-        }
-        return i + 6 <= end && keywordAt(frame, i, RESET);
+        int i = skipSpace(frame, from);
+        return keywordAt(frame, i, SET) || keywordAt(frame, i, RESET);
     }
 
     /** DISCARD: {@code DISCARD ALL} is carried as RESET ALL is ({@link #ALL}). */
     static boolean startsWithDiscard(ByteBuf frame, int from) {
-        int end = frame.writerIndex();
-        int i = from;
-        while (i < end && isSpace(frame.getByte(i))) {
-            i++;
-        }
-        return i + 8 <= end && keywordAt(frame, i, DISCARD);
+        return keywordAt(frame, skipSpace(frame, from), DISCARD);
     }
 
     /** Only SET (not RESET): what {@link #applicationNameSet} can match. */
     static boolean startsWithSet(ByteBuf frame, int from) {
+        return keywordAt(frame, skipSpace(frame, from), SET);
+    }
+
+    /** Index of the first non-whitespace byte at or after {@code from} (the frame's end if none). */
+    private static int skipSpace(ByteBuf frame, int from) {
         int end = frame.writerIndex();
         int i = from;
         while (i < end && isSpace(frame.getByte(i))) {
             i++;
         }
-        return i + 4 <= end && keywordAt(frame, i, SET);
+        return i;
     }
 
     private static final byte[] SET = {'s', 'e', 't'};
@@ -78,6 +71,9 @@ final class LocalStatements {
 
     /** {@code keyword} (lower-case ASCII) at {@code at}, case-insensitively, followed by whitespace. */
     private static boolean keywordAt(ByteBuf frame, int at, byte[] keyword) {
+        if (at + keyword.length + 1 > frame.writerIndex()) {
+            return false; // no room for the keyword and the whitespace after it
+        }
         for (int j = 0; j < keyword.length; j++) {
             if ((frame.getByte(at + j) | 0x20) != keyword[j]) {
                 return false;
