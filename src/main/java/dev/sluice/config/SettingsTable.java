@@ -194,11 +194,11 @@ public final class SettingsTable {
         r.put("server_reset_query_always", s -> bool(s.serverResetQueryAlways()));
         r.put("server_check_query", Settings::serverCheckQuery);
         r.put("server_check_delay", s -> seconds(s.serverCheckDelay()));
-        r.put("admin_users", s -> String.join(",", s.adminUsers()));
-        r.put("stats_users", s -> String.join(",", s.statsUsers()));
+        r.put("admin_users", s -> Values.listText(s.adminUsers()));
+        r.put("stats_users", s -> Values.listText(s.statsUsers()));
         r.put("log_connections", s -> bool(s.logConnections()));
         r.put("log_disconnections", s -> bool(s.logDisconnections()));
-        r.put("ignore_startup_parameters", s -> String.join(",", s.ignoreStartupParameters()));
+        r.put("ignore_startup_parameters", s -> Values.listText(s.ignoreStartupParameters()));
         r.put("max_client_message_size", s -> String.valueOf(s.maxClientMessageSize()));
         r.put("max_startup_packet_size", s -> String.valueOf(s.maxStartupPacketSize()));
         r.put("max_server_message_size", s -> String.valueOf(s.maxServerMessageSize()));

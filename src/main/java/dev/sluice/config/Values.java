@@ -161,6 +161,25 @@ final class Values {
         return out;
     }
 
+    /**
+     * The text of a list as {@link #list} reads it back, for SHOW CONFIG: items are joined with commas, an item
+     * with blanks at either end or starting with a quote is double-quoted, and the whole is single-quoted when
+     * the whole-value unquoting a setting goes through first would otherwise change it. Found by fuzzing: a
+     * user name ending in a tab, shown bare, lost the tab when the shown value was SET again.
+     */
+    static String listText(List<String> items) {
+        StringBuilder out = new StringBuilder();
+        for (String item : items) {
+            if (out.length() > 0) {
+                out.append(',');
+            }
+            boolean quote = !item.equals(item.strip()) || item.startsWith("\"") || item.startsWith("'");
+            out.append(quote ? '"' + item.replace("\"", "\"\"") + '"' : item);
+        }
+        String text = out.toString();
+        return unquote(text).equals(text) ? text : "'" + text.replace("'", "''") + "'";
+    }
+
     /** How a duration reads in messages: seconds, as pgbouncer.ini writes it ("5s", "0.5s"). */
     static String human(Duration d) {
         BigDecimal seconds = new BigDecimal(BigInteger.valueOf(d.toNanos())).divide(NANOS_PER_SECOND);

@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -93,5 +96,37 @@ class ValuesTest {
         assertThat(Values.human(Duration.ofSeconds(5))).isEqualTo("5s");
         assertThat(Values.human(Duration.ofMillis(1500))).isEqualTo("1.5s");
         assertThat(Values.human(Duration.ZERO)).isEqualTo("0s");
+    }
+
+    @Test
+    void listTextReadsBackAsTheSameItems() {
+        assertThat(Values.listText(List.of("alice", "bob"))).isEqualTo("alice,bob");
+        assertThat(Values.listText(List.of())).isEmpty();
+        List<List<String>> cases = new ArrayList<>(List.of(
+                List.of("alice", "bob\t"), List.of(" x "), List.of("\"\" x \"\""), List.of("'a'", "b"),
+                List.of("\"q"), List.of("a\"", "'"), List.of("it's", " it's ")));
+        // Random items over the characters that matter to the quoting: blanks, both quotes, letters.
+        Random random = new Random(42);
+        String alphabet = " \t'\"ab";
+        for (int n = 0; n < 20_000; n++) {
+            List<String> items = new ArrayList<>();
+            for (int i = random.nextInt(3) + 1; i > 0; i--) {
+                StringBuilder item = new StringBuilder();
+                for (int c = random.nextInt(6) + 1; c > 0; c--) {
+                    item.append(alphabet.charAt(random.nextInt(alphabet.length())));
+                }
+                if (!item.toString().isBlank()) {
+                    items.add(item.toString());
+                }
+            }
+            cases.add(items);
+        }
+        for (List<String> items : cases) {
+            // What a setting goes through: the whole value unquoted, then split into items.
+            List<String> back = Values.list(Values.unquote(Values.listText(items)));
+            if (items.stream().noneMatch(item -> item.contains(","))) {
+                assertThat(back).as("items %s shown as %s", items, Values.listText(items)).isEqualTo(items);
+            }
+        }
     }
 }
