@@ -16,6 +16,8 @@ public final class Workloads {
     private final Workload fallback;
     /** ordered + fallback, built once: admission checks walk it on every lease. */
     private final List<Workload> all;
+    private final boolean anyReserve;
+    private final int topPriority;
 
     private Workloads(List<Workload> ordered, Workload fallback) {
         this.ordered = ordered;
@@ -23,6 +25,8 @@ public final class Workloads {
         List<Workload> a = new ArrayList<>(ordered);
         a.add(fallback);
         this.all = List.copyOf(a);
+        this.anyReserve = all.stream().anyMatch(w -> w.config().reserve() > 0);
+        this.topPriority = all.stream().mapToInt(w -> w.config().priority()).max().orElse(0);
     }
 
     public static Workloads from(SluiceConfig config) {
@@ -60,12 +64,12 @@ public final class Workloads {
 
     /** True when any workload reserves capacity (reserve math then applies to leases). */
     public boolean anyReserve() {
-        for (Workload w : all()) {
-            if (w.config().reserve() > 0) {
-                return true;
-            }
-        }
-        return false;
+        return anyReserve;
+    }
+
+    /** The highest priority of any workload: a waiter of it (below its reserve, if any) cannot be outranked. */
+    public int topPriority() {
+        return topPriority;
     }
 
     static Duration orElse(Duration d, Duration fallback) {

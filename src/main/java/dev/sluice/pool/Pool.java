@@ -6,6 +6,7 @@ import dev.sluice.backend.ServerLoginException;
 import dev.sluice.config.DatabaseConfig;
 import dev.sluice.config.PoolMode;
 import dev.sluice.guard.Workload;
+import dev.sluice.guard.Workloads;
 import dev.sluice.protocol.ErrorResponse;
 import io.netty.channel.EventLoop;
 import java.util.ArrayDeque;
@@ -326,20 +327,37 @@ public final class Pool {
      * priority, then the longest waiting; never one whose workload may not take another connection.
      */
     private Waiter bestAdmissibleWaiter(java.util.function.Predicate<Waiter> servable) {
+        // Called on every release while clients queue (hundreds of waiters at c200), so the workload checks
+        // are made once per run of waiters of the same workload, and the scan stops at a waiter nothing
+        // later can beat (below its reserve, or no reserves at all, and of the highest priority).
+        Workloads all = manager.workloads();
+        boolean reserves = all.anyReserve();
+        int top = all.topPriority();
+        String db = key.database();
         Waiter best = null;
         boolean bestBelowReserve = false;
+        Workload seen = null;
+        boolean seenAdmissible = false;
+        boolean seenBelowReserve = false;
         for (Waiter w : waiters) {
             Workload wl = w.waiter().workload();
-            if (!servable.test(w) || !manager.admissible(wl, this)) {
+            if (wl != seen) {
+                seen = wl;
+                seenAdmissible = manager.admissible(wl, this);
+                seenBelowReserve = seenAdmissible && reserves && wl.inUse(db) < wl.config().reserve();
+            }
+            if (!seenAdmissible || !servable.test(w)) {
                 continue;
             }
-            boolean belowReserve = wl.inUse(key.database()) < wl.config().reserve();
             if (best == null
-                    || (belowReserve && !bestBelowReserve)
-                    || (belowReserve == bestBelowReserve
+                    || (seenBelowReserve && !bestBelowReserve)
+                    || (seenBelowReserve == bestBelowReserve
                         && wl.config().priority() > best.waiter().workload().config().priority())) {
                 best = w;
-                bestBelowReserve = belowReserve;
+                bestBelowReserve = seenBelowReserve;
+                if ((bestBelowReserve || !reserves) && wl.config().priority() >= top) {
+                    break;
+                }
             }
         }
         return best;
