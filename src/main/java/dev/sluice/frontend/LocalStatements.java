@@ -11,29 +11,63 @@ import java.util.regex.Pattern;
 final class LocalStatements {
     private LocalStatements() {}
 
+    // The patterns run on the statement without its surrounding blanks and final semicolon (see core()), so
+    // none ends in a blank-or-semicolon tail that a lazy group could trade characters with: such tails made
+    // matching cubic in the statement's length. Statements over MAX_LENGTH are never matched (they go to
+    // PostgreSQL as usual). The quoted-string part of SESSION_SET is possessive (*+): with a plain * a run of
+    // quotes could be split into strings and doubled quotes in exponentially many ways, and one SET that
+    // failed to match held the event loop for hours (found by fuzzing). SQL reads two quotes inside a string
+    // as one quote, as *+ does.
+    private static final int MAX_LENGTH = 500;
+
     private static final Pattern SET_APPLICATION_NAME = Pattern.compile(
-            "\\s*SET\\s+(?:SESSION\\s+)?application_name\\s*(?:=|\\s+TO\\s+)\\s*'((?:[^'\\\\]|'')*)'\\s*;?\\s*",
+            "SET\\s+(?:SESSION\\s+)?application_name(?:\\s*=|\\s+TO)\\s*'((?:[^'\\\\]|'')*+)'",
             Pattern.CASE_INSENSITIVE);
 
-    // The quoted-string part is possessive (*+): with a plain * the quotes of '... could be split into
-    // strings and doubled quotes in exponentially many ways, and a 500-byte SET that fails to match kept the
-    // event loop busy for hours (found by fuzzing). SQL reads '' inside a string as one quote, as *+ does.
     private static final Pattern SESSION_SET = Pattern.compile(
-            "\\s*SET\\s+(?:SESSION\\s+)?([A-Za-z_][A-Za-z0-9_]*(?:\\.[A-Za-z_][A-Za-z0-9_]*)?)\\s*(?:=|\\s+TO\\s+)\\s*"
-                    + "((?:'(?:[^']|'')*+'|\"[^\"]*\"|[^;'\"])+?)\\s*;?\\s*", Pattern.CASE_INSENSITIVE);
+            "SET\\s+(?:SESSION\\s+)?([A-Za-z_][A-Za-z0-9_]*(?:\\.[A-Za-z_][A-Za-z0-9_]*)?)(?:\\s*=|\\s+TO)\\s*"
+                    + "((?:'(?:[^']|'')*+'|\"[^\"]*\"|[^;'\"])+)", Pattern.CASE_INSENSITIVE);
 
     private static final Pattern SESSION_RESET = Pattern.compile(
-            "\\s*RESET\\s+([A-Za-z_][A-Za-z0-9_]*(?:\\.[A-Za-z_][A-Za-z0-9_]*)?)\\s*;?\\s*", Pattern.CASE_INSENSITIVE);
+            "RESET\\s+([A-Za-z_][A-Za-z0-9_]*(?:\\.[A-Za-z_][A-Za-z0-9_]*)?)", Pattern.CASE_INSENSITIVE);
 
-    private static final Pattern RESET_ALL = Pattern.compile("\\s*(?:RESET|DISCARD)\\s+ALL\\s*;?\\s*",
-            Pattern.CASE_INSENSITIVE);
+    private static final Pattern RESET_ALL = Pattern.compile("(?:RESET|DISCARD)\\s+ALL", Pattern.CASE_INSENSITIVE);
 
     /** SET SESSION CHARACTERISTICS AS TRANSACTION modes: the same as setting the default_transaction_* GUCs. */
     private static final Pattern SESSION_CHARACTERISTICS = Pattern.compile(
-            "\\s*SET\\s+SESSION\\s+CHARACTERISTICS\\s+AS\\s+TRANSACTION\\s+(.+?)\\s*;?\\s*", Pattern.CASE_INSENSITIVE);
+            "SET\\s+SESSION\\s+CHARACTERISTICS\\s+AS\\s+TRANSACTION\\s+(.+)", Pattern.CASE_INSENSITIVE);
     private static final Pattern TRANSACTION_MODE = Pattern.compile(
             "\\s*(?:(READ\\s+ONLY)|(READ\\s+WRITE)|ISOLATION\\s+LEVEL\\s+(SERIALIZABLE|REPEATABLE\\s+READ|READ\\s+COMMITTED"
                     + "|READ\\s+UNCOMMITTED)|(NOT\\s+DEFERRABLE)|(DEFERRABLE))\\s*(?:,|$)", Pattern.CASE_INSENSITIVE);
+
+    /**
+     * The statement without the blanks around it and one final semicolon (with the blanks before it), or null
+     * when it is longer than any statement worth recognising.
+     */
+    private static String core(String sql) {
+        if (sql.length() > MAX_LENGTH) {
+            return null;
+        }
+        int start = 0;
+        int end = sql.length();
+        while (start < end && isSpace(sql.charAt(start))) {
+            start++;
+        }
+        while (end > start && isSpace(sql.charAt(end - 1))) {
+            end--;
+        }
+        if (end > start && sql.charAt(end - 1) == ';') {
+            end--;
+            while (end > start && isSpace(sql.charAt(end - 1))) {
+                end--;
+            }
+        }
+        return sql.substring(start, end);
+    }
+
+    private static boolean isSpace(char c) {
+        return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == 0x0B; // what the patterns' \s matches
+    }
 
     /** The name {@link #sessionSetting} gives RESET ALL and DISCARD ALL: every setting goes back to its default. */
     static final String ALL = "*";
@@ -86,7 +120,7 @@ final class LocalStatements {
     }
 
     private static boolean isSpace(byte b) {
-        return b == ' ' || b == '\n' || b == '\t' || b == '\r' || b == '\f' || b == 0x0B; // what the patterns' \\s matches
+        return isSpace((char) (b & 0xff));
     }
 
     /** Settings that are not plain GUCs or must not be carried from server to server. */
@@ -101,8 +135,9 @@ final class LocalStatements {
      * AS TRANSACTION ...} gives one pair per mode ({name, value, name, value, ...}) of the default_transaction_*
      * settings it stands for.
      */
-    static String[] sessionSetting(String sql) {
-        if (sql.length() > 500) {
+    static String[] sessionSetting(String statement) {
+        String sql = core(statement);
+        if (sql == null) {
             return null;
         }
         if (RESET_ALL.matcher(sql).matches()) {
@@ -153,9 +188,10 @@ final class LocalStatements {
     }
 
     /** The value of a plain {@code SET application_name = '...'}, or null when {@code sql} is anything else. */
-    static String applicationNameSet(String sql) {
-        Matcher m = SET_APPLICATION_NAME.matcher(sql);
-        if (!m.matches()) {
+    static String applicationNameSet(String statement) {
+        String sql = core(statement);
+        Matcher m = sql == null ? null : SET_APPLICATION_NAME.matcher(sql);
+        if (m == null || !m.matches()) {
             return null;
         }
         String v = m.group(1).replace("''", "'");

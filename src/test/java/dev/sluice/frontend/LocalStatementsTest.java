@@ -60,4 +60,24 @@ class LocalStatementsTest {
         assertThat(LocalStatements.sessionSetting("SET x = 'it''s'")).containsExactly("x", "'it''s'");
         assertThat(LocalStatements.sessionSetting("SET x = 'a' , 'b''' ;")).containsExactly("x", "'a' , 'b'''");
     }
+
+    /**
+     * Long runs of blanks where the patterns once allowed blanks on both sides of a lazy group (cubic:
+     * 58 s for 5,000 blanks in SET SESSION CHARACTERISTICS): judged at once, and over 500 characters not at all.
+     */
+    @Test
+    void longBlankRunsAreJudgedQuickly() {
+        String blanks = " ".repeat(480);
+        org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(10), () -> {
+            assertThat(LocalStatements.sessionSetting("SET SESSION CHARACTERISTICS AS TRANSACTION x" + blanks + "x;y")).isNull();
+            assertThat(LocalStatements.applicationNameSet("SET application_name" + blanks + "x")).isNull();
+            assertThat(LocalStatements.applicationNameSet("SET application_name" + " ".repeat(100_000) + "x")).isNull();
+            assertThat(LocalStatements.sessionSetting("SET x =" + blanks + "1 ;y")).isNull();
+        });
+        assertThat(LocalStatements.sessionSetting("  SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY ;  "))
+                .containsExactly("default_transaction_read_only", "on");
+        assertThat(LocalStatements.sessionSetting("\tset  x  TO  'a' ; ")).containsExactly("x", "'a'");
+        assertThat(LocalStatements.applicationNameSet(" SET application_name TO 'app' ;\n")).isEqualTo("app");
+        assertThat(LocalStatements.sessionSetting(" RESET ALL; ")).containsExactly(LocalStatements.ALL, null);
+    }
 }
