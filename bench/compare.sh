@@ -96,7 +96,8 @@ STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 FAIL_REPORT=/tmp/sluice-bench-failures-$STAMP.txt
 
 log() { printf '[compare %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 2; }
+# shellcheck source=bench/lib.sh
+source "$REPO/bench/lib.sh" # die, as_user, as_user_exec, stop_pid, port_in_use, free_port
 
 # ---------------------------------------------------------------------------------------------------
 # Packages
@@ -157,36 +158,6 @@ SLUICE_PID=""
 PG_STARTED=0
 
 # Run a command as the unprivileged user (setpriv switches user and execs, no extra process).
-as_user() {
-    if [[ $EUID == 0 ]]; then
-        setpriv --reuid=postgres --regid=postgres --init-groups --reset-env -- "$@"
-    else
-        "$@"
-    fi
-}
-# For daemons: `as_user_exec cmd >log 2>&1 &` execs all the way down, so $! is the daemon's own PID:
-# the one that cleanup stops and whose /proc/PID/stat gives the CPU time.
-as_user_exec() {
-    if [[ $EUID == 0 ]]; then
-        exec setpriv --reuid=postgres --regid=postgres --init-groups --reset-env -- "$@"
-    else
-        exec "$@"
-    fi
-}
-
-# shellcheck disable=SC2317 # called from the EXIT trap
-stop_pid() { # name pid
-    local name=$1 pid=$2 i
-    [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 100; i++)); do
-        kill -0 "$pid" 2>/dev/null || return 0
-        sleep 0.1
-    done
-    log "$name (pid $pid) did not stop on SIGTERM within 10s; sending SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-}
-
 # shellcheck disable=SC2317 # the EXIT trap
 cleanup() {
     local rc=$?
@@ -206,13 +177,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_port() { # first port >= $1 that nothing on 127.0.0.1 listens on
-    local p=$1
-    while port_in_use "$p"; do p=$((p + 1)); done
-    echo "$p"
-}
 
 psql_q() { # port sql
     PGCONNECT_TIMEOUT=3 "$PGBIN/psql" -X -h 127.0.0.1 -p "$1" -U "$DBUSER" -d "$DB" -Atqc "$2"

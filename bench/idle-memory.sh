@@ -47,7 +47,8 @@ done
 CMDLINE="N=$N JAVA_OPTS='$JAVA_OPTS' bench/idle-memory.sh --targets $TARGETS"
 
 log() { echo "[idle-memory $(date -u +%H:%M:%S)] $*" >&2; }
-die() { log "ERROR: $*"; exit 2; }
+# shellcheck source=bench/lib.sh
+source "$REPO/bench/lib.sh" # die, as_user, as_user_exec, stop_pid, port_in_use, free_port
 
 [[ $EUID == 0 ]] || die "run as root (ulimit -n, and the servers run as the postgres user)"
 command -v python3 >/dev/null || die "python3 is needed for bench/idle-clients"
@@ -60,27 +61,18 @@ if [[ $(ulimit -Hn) != unlimited && $(ulimit -Hn) -lt $FDS ]]; then ulimit -Hn "
 ulimit -n "$FDS" || die "cannot raise the open-file limit to $FDS"
 if [[ $(cat /proc/sys/fs/file-max) -lt $((3 * N)) ]]; then log "WARNING: fs.file-max is $(cat /proc/sys/fs/file-max)"; fi
 
-as_user() { setpriv --reuid=postgres --regid=postgres --init-groups --reset-env -- "$@"; }
-as_user_exec() { exec setpriv --reuid=postgres --regid=postgres --init-groups --reset-env -- "$@"; }
 
 TMP=$(mktemp -d /tmp/sluice-idle-memory.XXXXXX)
 chmod 755 "$TMP"
 PG_STARTED=0
 PROXY_PID=""
 CLIENTS_PID=""
-stop_pid() { # pid: TERM, then KILL after 10 s
-    local pid=$1 i
-    [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-}
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
     set +e
-    stop_pid "$CLIENTS_PID"
-    stop_pid "$PROXY_PID"
+    stop_pid idle-clients "$CLIENTS_PID"
+    stop_pid proxy "$PROXY_PID"
     if [[ $PG_STARTED == 1 ]]; then as_user "$PGBIN/pg_ctl" -D "$TMP/pgdata" -m fast -w -t 30 stop >/dev/null 2>&1; fi
     if [[ $KEEP == 1 ]]; then log "kept $TMP"; else rm -rf "$TMP"; fi
     exit "$rc"
@@ -89,8 +81,6 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_port() { local p=$1; while port_in_use "$p"; do p=$((p + 1)); done; echo "$p"; }
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 wait_port() { # name port pid log
     local i
@@ -162,7 +152,7 @@ run_clients() { # port n logfile
     die "bench/idle-clients did not finish logging in within 600 s"
 }
 stop_clients() {
-    stop_pid "$CLIENTS_PID"
+    stop_pid idle-clients "$CLIENTS_PID"
     wait "$CLIENTS_PID" 2>/dev/null || true
     CLIENTS_PID=""
 }
@@ -239,7 +229,7 @@ for t in "${TARGET_LIST[@]}"; do
     esac
     wait_port "$t" "$port" "$PROXY_PID" "$TMP/$t.log"
     measure "$t" "$PROXY_PID" "$port"
-    stop_pid "$PROXY_PID"; PROXY_PID=""
+    stop_pid proxy "$PROXY_PID"; PROXY_PID=""
     cp "$TMP/$t"*.log "$OUT/" 2>/dev/null || true
 done
 

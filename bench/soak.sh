@@ -58,7 +58,8 @@ done
 PGBIN=/usr/lib/postgresql/15/bin
 DB=soak
 log() { printf '[soak %s] %s\n' "$(date +%H:%M:%S)" "$*" | tee -a "$OUT/soak.log" >&2; }
-die() { log "ERROR: $*"; exit 2; }
+# shellcheck source=bench/lib.sh
+source "$REPO/bench/lib.sh" # die, as_user, stop_pid, port_in_use, free_port
 mkdir -p "$OUT/pids"
 
 # ---- prerequisites ----
@@ -71,11 +72,6 @@ fi
 for c in java jcmd jstat; do command -v $c >/dev/null || die "$c not found (a JDK 17 is needed)"; done
 [[ -f $SLUICE_JAR ]] || die "$SLUICE_JAR is missing; build it with: mvn -B -DskipTests package"
 
-as_pg() { # PostgreSQL refuses to run as root
-    if [[ $EUID == 0 ]]; then setpriv --reuid=postgres --regid=postgres --init-groups --reset-env -- "$@"; else "$@"; fi
-}
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_port() { local p=$1; while port_in_use "$p"; do p=$((p + 1)); done; echo "$p"; }
 PG_PORT=$(free_port "$PG_PORT")
 SLUICE_PORT=$(free_port "$SLUICE_PORT")
 [[ $SLUICE_PORT == "$PG_PORT" ]] && SLUICE_PORT=$(free_port $((PG_PORT + 1)))
@@ -94,7 +90,7 @@ cleanup() {
     for p in "${LOAD_PIDS[@]}"; do kill "$p" 2>/dev/null; done
     for f in "$OUT"/pids/*; do [[ -f $f ]] && kill -KILL "$(cat "$f")" 2>/dev/null; done
     [[ -n $SLUICE_PID ]] && kill "$SLUICE_PID" 2>/dev/null && wait "$SLUICE_PID" 2>/dev/null
-    as_pg "$PGBIN/pg_ctl" -D "$PGDATA_DIR/data" -m immediate -w stop >/dev/null 2>&1
+    as_user "$PGBIN/pg_ctl" -D "$PGDATA_DIR/data" -m immediate -w stop >/dev/null 2>&1
     rm -rf "$PGDATA_DIR"
     [[ $KEEP == 1 ]] || rm -f "$OUT"/pgbench-*.log
     exit "$rc"
@@ -105,7 +101,7 @@ trap 'exit 143' TERM
 
 # ---- PostgreSQL ----
 log "output in $OUT; PostgreSQL on 127.0.0.1:$PG_PORT, Sluice on 127.0.0.1:$SLUICE_PORT; duration ${DURATION}s"
-as_pg "$PGBIN/initdb" -D "$PGDATA_DIR/data" -U postgres -A trust -E UTF8 --no-sync >"$OUT/initdb.log" 2>&1 ||
+as_user "$PGBIN/initdb" -D "$PGDATA_DIR/data" -U postgres -A trust -E UTF8 --no-sync >"$OUT/initdb.log" 2>&1 ||
     die "initdb failed (see $OUT/initdb.log)"
 cat >>"$PGDATA_DIR/data/postgresql.conf" <<EOF
 listen_addresses = '127.0.0.1'
@@ -116,7 +112,7 @@ fsync = off
 synchronous_commit = off
 full_page_writes = off
 EOF
-pg_ctl_() { as_pg "$PGBIN/pg_ctl" -D "$PGDATA_DIR/data" -l "$PGDATA_DIR/postgres.log" -w -t 60 "$@" >/dev/null; }
+pg_ctl_() { as_user "$PGBIN/pg_ctl" -D "$PGDATA_DIR/data" -l "$PGDATA_DIR/postgres.log" -w -t 60 "$@" >/dev/null; }
 pg_ctl_ start || die "PostgreSQL did not start"
 psql_pg() { PGCONNECT_TIMEOUT=3 "$PGBIN/psql" -X -h 127.0.0.1 -p "$PG_PORT" -U postgres -Atq "$@"; }
 psql_pg -d postgres -c "CREATE DATABASE $DB" >/dev/null
