@@ -440,6 +440,8 @@ public final class ServerConnection {
             if (o != null) {
                 if (batch == null) {
                     batch = new ArrayList<>(8);
+                }
+                if (batch.isEmpty()) {
                     batchOwner = o;
                 }
                 batch.add(frame);
@@ -455,7 +457,7 @@ public final class ServerConnection {
 
         private void deliverBatch() {
             List<ByteBuf> b = batch;
-            if (b == null) {
+            if (b == null || b.isEmpty()) {
                 return;
             }
             ServerLink o = batchOwner;
@@ -463,6 +465,12 @@ public final class ServerConnection {
             batchOwner = null;
             if (o.eventLoop().inEventLoop()) {
                 o.onServerFrames(ServerConnection.this, b);
+                // The owner is done with the list (it keeps no reference): the next burst reuses it rather than
+                // allocating one per read. Handed to another loop, it belongs to that loop's task.
+                b.clear();
+                if (batch == null) {
+                    batch = b;
+                }
             } else {
                 o.eventLoop().execute(() -> o.onServerFrames(ServerConnection.this, b));
             }

@@ -1245,32 +1245,39 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     /** SET/RESET statements that make the server's session match what this client expects. */
     private String syncStatements(ServerConnection s) {
-        StringBuilder sql = new StringBuilder();
+        StringBuilder sql = null; // made only when something differs: usually nothing does
         Map<String, String> reported = s.parameters();
         Map<String, String> applied = s.applied();
         for (Map.Entry<String, String> e : desired.entrySet()) {
             String k = e.getKey();
             String v = e.getValue();
-            if (reported.containsKey(k)) {
-                if (!v.equals(reported.get(k))) {
-                    sql.append(StartupParameters.set(k, v));
+            String r = reported.get(k);
+            if (r != null || reported.containsKey(k)) {
+                if (!v.equals(r)) {
+                    sql = append(sql, StartupParameters.set(k, v));
                 }
                 if (!StartupParameters.TRACKED.contains(k)) {
                     applied.put(k, v); // e.g. default_transaction_read_only: reset for a client that lacks it
                 }
             } else if (!v.equals(applied.get(k))) {
-                sql.append(StartupParameters.set(k, v));
+                sql = append(sql, StartupParameters.set(k, v));
                 applied.put(k, v);
             }
         }
-        for (java.util.Iterator<String> it = applied.keySet().iterator(); it.hasNext(); ) {
-            String k = it.next();
-            if (!desired.containsKey(k)) {
-                sql.append(StartupParameters.reset(k));
-                it.remove();
+        if (!applied.isEmpty()) {
+            for (java.util.Iterator<String> it = applied.keySet().iterator(); it.hasNext(); ) {
+                String k = it.next();
+                if (!desired.containsKey(k)) {
+                    sql = append(sql, StartupParameters.reset(k));
+                    it.remove();
+                }
             }
         }
-        return sql.toString();
+        return sql == null ? "" : sql.toString();
+    }
+
+    private static StringBuilder append(StringBuilder sql, String statement) {
+        return (sql == null ? new StringBuilder() : sql).append(statement);
     }
 
     private void syncDone(ServerConnection s, ErrorResponse err) {

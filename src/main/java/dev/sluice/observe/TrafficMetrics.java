@@ -90,7 +90,9 @@ public final class TrafficMetrics {
     }
 
     DistributionDataPoint waitSeries(Workload workload) {
-        return waits.computeIfAbsent(workload == null ? "" : workload.name(), waitDuration::labelValues);
+        String name = workload == null ? "" : workload.name();
+        DistributionDataPoint p = waits.get(name); // get first: computeIfAbsent's method reference is an object per call
+        return p != null ? p : waits.computeIfAbsent(name, waitDuration::labelValues);
     }
 
     void authFailed(String user, String database, SocketAddress address) {

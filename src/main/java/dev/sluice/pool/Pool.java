@@ -13,6 +13,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
@@ -53,7 +54,8 @@ public final class Pool {
     private final PoolStats stats = new PoolStats();
     private final ArrayDeque<ServerConnection> idle = new ArrayDeque<>();
     /** Leased servers and the workload of the client holding each. */
-    private final Map<ServerConnection, Workload> active = new HashMap<>();
+    /** Leased servers and who leased them; identity-keyed (no entry object per lease, unlike HashMap). */
+    private final Map<ServerConnection, Workload> active = new IdentityHashMap<>();
     private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
     /** The startup parameters of each connection being opened (their count is the number opening). */
     private final List<Map<String, String>> opening = new ArrayList<>();

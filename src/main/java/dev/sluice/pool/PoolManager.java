@@ -641,7 +641,7 @@ public final class PoolManager {
     }
 
     boolean isPaused(Pool pool) {
-        return pausedAll || pausedDatabases.contains(pool.key().database());
+        return pausedAll || (!pausedDatabases.isEmpty() && pausedDatabases.contains(pool.key().database()));
     }
 
     /**

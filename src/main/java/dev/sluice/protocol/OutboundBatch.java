@@ -8,7 +8,9 @@ import io.netty.channel.Channel;
  * frames (RowDescription, a DataRow, CommandComplete, ReadyForQuery: tens of bytes each) are copied into
  * one pooled buffer, so the burst costs one outbound entry and one iovec instead of one per message; a
  * frame above {@link #COPY_LIMIT} is passed on as it is (its bytes are not copied), after what was
- * collected before it, so order is kept. Nothing is flushed here: the caller flushes once per burst.
+ * collected before it, so order is kept. A burst of a single small frame (a client's Query, the usual
+ * case towards the server) is written as it is: copying it would buy nothing.
+ * Nothing is flushed here: the caller flushes once per burst.
  * Not thread-safe: used on the channel's event loop only.
  */
 public final class OutboundBatch {
@@ -18,6 +20,8 @@ public final class OutboundBatch {
     static final int BUFFER_LIMIT = 32 * 1024;
 
     private final Channel channel;
+    /** The burst's first small frame, held uncopied until a second one shows the copy is worth it. */
+    private ByteBuf first;
     private ByteBuf collected;
 
     public OutboundBatch(Channel channel) {
@@ -33,17 +37,41 @@ public final class OutboundBatch {
             return;
         }
         if (collected == null) {
-            collected = channel.alloc().ioBuffer(Math.max(256, n));
+            if (first == null) {
+                first = frame;
+                return;
+            }
+            ByteBuf f = first;
+            first = null;
+            collected = channel.alloc().ioBuffer(Math.max(256, f.readableBytes() + n));
+            append(f);
         }
-        collected.writeBytes(frame);
-        frame.release();
+        append(frame);
         if (collected.readableBytes() >= BUFFER_LIMIT) {
             writeCollected();
         }
     }
 
+    /** Copies {@code frame} to the end of {@link #collected} and releases it. */
+    private void append(ByteBuf frame) {
+        int n = frame.readableBytes();
+        ByteBuf c = collected;
+        c.ensureWritable(n);
+        // getBytes into the destination (rather than c.writeBytes(frame)): between two direct buffers it is
+        // a plain memory copy, where writeBytes makes an NIO view of the source per call (garbage per frame).
+        frame.getBytes(frame.readerIndex(), c, c.writerIndex(), n);
+        c.writerIndex(c.writerIndex() + n);
+        frame.release();
+    }
+
     /** Writes (without flushing) what was collected; call before anything else writes to the channel. */
     public void writeCollected() {
+        ByteBuf f = first;
+        if (f != null) {
+            first = null;
+            channel.write(f, channel.voidPromise());
+            return;
+        }
         ByteBuf c = collected;
         if (c != null) {
             collected = null;

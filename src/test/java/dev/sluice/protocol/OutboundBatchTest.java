@@ -66,8 +66,40 @@ class OutboundBatchTest {
         assertThat(ByteBufUtil.equals(out.get(0), small1Bytes)).isTrue();
         assertThat(out.get(1)).isSameAs(large); // the same buffer: not copied
         assertThat(ByteBufUtil.equals(out.get(2), small2Bytes)).isTrue();
-        assertThat(small1.refCnt()).isZero();
         out.forEach(ByteBuf::release);
+        assertThat(List.of(small1, large, small2)).allSatisfy(f -> assertThat(f.refCnt()).isZero());
+    }
+
+    @Test
+    void aBurstOfOneSmallFrameIsWrittenAsItIs() {
+        EmbeddedChannel ch = new EmbeddedChannel();
+        OutboundBatch batch = new OutboundBatch(ch);
+        ByteBuf query = frame('Q', 40);
+        batch.add(query);
+        batch.writeCollected();
+        batch.writeCollected(); // a second call writes nothing more
+        ch.flush();
+        List<ByteBuf> out = written(ch);
+        assertThat(out).containsExactly(query);
+        out.forEach(ByteBuf::release);
+    }
+
+    @Test
+    void directFramesAreCopiedIntoOneDirectBufferWithTheirBytesInOrder() {
+        EmbeddedChannel ch = new EmbeddedChannel();
+        OutboundBatch batch = new OutboundBatch(ch);
+        ByteBuf read = Unpooled.directBuffer(256);
+        read.writeBytes(frame('C', 9)).writeBytes(frame('Z', 1)).writeBytes(frame('N', 3));
+        ByteBuf expected = read.copy(0, read.readableBytes() - 8);
+        batch.add(read.readRetainedSlice(14)); // slices of one read buffer, as the frame decoder makes them
+        batch.add(read.readRetainedSlice(6));
+        batch.writeCollected();
+        ch.flush();
+        List<ByteBuf> out = written(ch);
+        assertThat(out).hasSize(1);
+        assertThat(ByteBufUtil.equals(out.get(0), expected)).isTrue();
+        out.forEach(ByteBuf::release);
+        assertThat(read.release()).isTrue(); // the slices were released: only the read's own reference was left
     }
 
     @Test
