@@ -45,9 +45,22 @@ final class RunCommand implements Callable<Integer> {
             server.close();
             return 1;
         }
+        settleHeap();
         SignalHandlers.install(server);
         server.terminated().join(); // SIGTERM, SIGINT or the console's SHUTDOWN
         return 0;
+    }
+
+    /** See {@link HeapSettle}; SLUICE_SETTLE_HEAP=0 turns it off (e.g. to measure without it). */
+    private static void settleHeap() {
+        if ("0".equals(System.getenv("SLUICE_SETTLE_HEAP"))) {
+            return;
+        }
+        HeapSettle.Result r = HeapSettle.run();
+        if (r.ran()) {
+            log.info("start-up objects moved out of the young generation before clients arrive: {} {} collections, "
+                    + "{} MB allocated, {} ms", r.collections(), r.collector(), r.allocatedBytes() >> 20, r.millis());
+        }
     }
 
     /** Blocks until SIGTERM/SIGINT, then closes the resources (used by `sluice dev`). */
