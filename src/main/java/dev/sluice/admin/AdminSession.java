@@ -312,7 +312,7 @@ public final class AdminSession extends ChannelInboundHandlerAdapter {
             ctx.consoleClosed(this);
             log.info("console disconnect: {}@{} reason={}", user, channel.remoteAddress(), reason.code());
         }
-        channel.close();
+        dev.sluice.protocol.Closing.afterWrites(channel);
     }
 
     @Override

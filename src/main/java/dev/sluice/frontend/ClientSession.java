@@ -19,6 +19,7 @@ import dev.sluice.protocol.ClientFrames;
 import dev.sluice.protocol.ErrorResponse;
 import dev.sluice.protocol.FrameDecoder;
 import dev.sluice.protocol.MessageType;
+import dev.sluice.protocol.Closing;
 import dev.sluice.protocol.OutboundBatch;
 import dev.sluice.protocol.PgMessage;
 import dev.sluice.protocol.ProtocolException;
@@ -1795,7 +1796,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             log.info("disconnect: {} reason={} after {}s", describe(), closeReason.code(),
                     (System.nanoTime() - connectedAtNanos) / 1_000_000_000L);
         }
-        channel.close();
+        Closing.afterWrites(channel);
     }
 
     /**
