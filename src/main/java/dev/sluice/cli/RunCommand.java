@@ -36,7 +36,13 @@ final class RunCommand implements Callable<Integer> {
         for (ConfigProblem w : cfg.warnings()) {
             log.warn("{}", w);
         }
-        SluiceServer server = new SluiceServer(cfg);
+        SluiceServer server;
+        try {
+            server = new SluiceServer(cfg);
+        } catch (IllegalStateException e) { // e.g. SLUICE_TRANSPORT names a transport this machine lacks
+            System.err.println("sluice: " + e.getMessage());
+            return 2;
+        }
         try {
             server.start();
         } catch (Exception e) {

@@ -24,15 +24,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
-import io.netty.channel.epoll.Epoll;
-import io.netty.channel.epoll.EpollDomainSocketChannel;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollServerSocketChannel;
-import io.netty.channel.epoll.EpollSocketChannel;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -59,6 +51,7 @@ import org.slf4j.LoggerFactory;
 public final class SluiceServer implements ProxyContext, ConsoleContext, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SluiceServer.class);
 
+    private final Transport transport;
     private final EventLoopGroup workerGroup;
     private final Class<? extends ServerChannel> serverChannelClass;
     private final Class<? extends Channel> socketChannelClass;
@@ -88,17 +81,16 @@ public final class SluiceServer implements ProxyContext, ConsoleContext, AutoClo
     }
 
     public SluiceServer(SluiceConfig config, int threads) {
-        boolean epoll = Epoll.isAvailable();
-        if (epoll) {
-            workerGroup = new MultiThreadIoEventLoopGroup(threads, EpollIoHandler.newFactory());
-            serverChannelClass = EpollServerSocketChannel.class;
-            socketChannelClass = EpollSocketChannel.class;
-        } else {
-            workerGroup = new MultiThreadIoEventLoopGroup(threads, NioIoHandler.newFactory());
-            serverChannelClass = NioServerSocketChannel.class;
-            socketChannelClass = NioSocketChannel.class;
+        transport = Transport.choose();
+        if (transport.experimental()) {
+            log.warn("transport {} is experimental: faster in benchmarks, but not yet correct when clients are "
+                    + "killed mid-query (see docs/benchmarks.md, \"io_uring\"); unset SLUICE_TRANSPORT for epoll",
+                    transport.name());
         }
-        pools = new PoolManager(config, workerGroup, socketChannelClass, epoll ? EpollDomainSocketChannel.class : null);
+        workerGroup = new MultiThreadIoEventLoopGroup(threads, transport.ioHandler());
+        serverChannelClass = transport.serverChannel();
+        socketChannelClass = transport.socketChannel();
+        pools = new PoolManager(config, workerGroup, socketChannelClass, transport.domainChannel());
         var st = config.settings();
         for (var target : dev.sluice.config.BudgetTargets.of(config)) {
             var monitor = dev.sluice.guard.BudgetMonitor.forTarget(target, st,
@@ -141,7 +133,7 @@ public final class SluiceServer implements ProxyContext, ConsoleContext, AutoClo
             port = ((InetSocketAddress) ch.localAddress()).getPort(); // with listen_port = 0, all share the first
             log.info("sluice listening on {}:{} ({} worker threads, {})", bind.getHostString(), port,
                     workerGroup instanceof MultiThreadIoEventLoopGroup m ? m.executorCount() : -1,
-                    Epoll.isAvailable() ? "epoll" : "nio");
+                    transport.name());
         }
         if (s.unixSocketDir() != null && !s.unixSocketDir().isEmpty() && s.listenPort() > 0) {
             listenOnUnixSocket(s.unixSocketDir(), s.listenPort());
@@ -166,8 +158,8 @@ public final class SluiceServer implements ProxyContext, ConsoleContext, AutoClo
 
     /** unix_socket_dir: also accept clients on DIR/.s.PGSQL.PORT, as PostgreSQL and PgBouncer name it (epoll only). */
     private void listenOnUnixSocket(String dir, int port) throws InterruptedException {
-        if (!Epoll.isAvailable()) {
-            log.warn("unix_socket_dir = {} ignored: Unix-domain sockets need the epoll transport", dir);
+        if (transport.serverDomainChannel() == null) {
+            log.warn("unix_socket_dir = {} ignored: Unix-domain sockets need the epoll or io_uring transport", dir);
             return;
         }
         java.nio.file.Path path = java.nio.file.Path.of(dir, ".s.PGSQL." + port);
@@ -178,7 +170,7 @@ public final class SluiceServer implements ProxyContext, ConsoleContext, AutoClo
         }
         ServerBootstrap b = new ServerBootstrap()
                 .group(workerGroup)
-                .channel(io.netty.channel.epoll.EpollServerDomainSocketChannel.class)
+                .channel(transport.serverDomainChannel())
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
