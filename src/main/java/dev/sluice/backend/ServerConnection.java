@@ -246,6 +246,7 @@ public final class ServerConnection {
         closeReason = reason;
         log.info("closing server connection S-{} to {} (user {}): reason={}", id, login.description(), login.user(),
                 reason.code());
+        toServer.discard(); // what an owner wrote but did not flush is not for this server any more
         if (channel.isActive()) {
             channel.writeAndFlush(PgMessage.encodeAll(channel.alloc(), new FrontendMessages.Terminate()))
                     .addListener(f -> channel.close());

@@ -23,6 +23,8 @@ public final class OutboundBatch {
     /** The burst's first small frame, held uncopied until a second one shows the copy is worth it. */
     private ByteBuf first;
     private ByteBuf collected;
+    /** After {@link #discard()}: the connection is closing, frames added later are released at once. */
+    private boolean discarded;
 
     public OutboundBatch(Channel channel) {
         this.channel = channel;
@@ -30,6 +32,10 @@ public final class OutboundBatch {
 
     /** Adds one complete frame; ownership passes to the batch (it is released or written). */
     public void add(ByteBuf frame) {
+        if (discarded) {
+            frame.release();
+            return;
+        }
         int n = frame.readableBytes();
         if (n > COPY_LIMIT) {
             writeCollected();
@@ -62,6 +68,25 @@ public final class OutboundBatch {
         frame.getBytes(frame.readerIndex(), c, c.writerIndex(), n);
         c.writerIndex(c.writerIndex() + n);
         frame.release();
+    }
+
+    /**
+     * Releases what was added but not written: for a connection closed in the middle of a burst (a client
+     * that sent queries and Terminate in one packet), whose unwritten frames would otherwise pin the buffer
+     * they were read into.
+     */
+    public void discard() {
+        discarded = true;
+        ByteBuf f = first;
+        first = null;
+        if (f != null) {
+            f.release();
+        }
+        ByteBuf c = collected;
+        collected = null;
+        if (c != null) {
+            c.release();
+        }
     }
 
     /** Writes (without flushing) what was collected; call before anything else writes to the channel. */

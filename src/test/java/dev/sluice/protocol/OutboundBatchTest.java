@@ -120,4 +120,27 @@ class OutboundBatchTest {
         assertThat(out.stream().mapToInt(ByteBuf::readableBytes).sum()).isEqualTo(total);
         out.forEach(ByteBuf::release);
     }
+
+    @Test
+    void discardReleasesWhatWasNotWritten() {
+        EmbeddedChannel ch = new EmbeddedChannel();
+        OutboundBatch one = new OutboundBatch(ch);
+        ByteBuf query = frame('Q', 20);
+        one.add(query);
+        one.discard();
+        assertThat(query.refCnt()).isZero();
+        OutboundBatch two = new OutboundBatch(ch);
+        ByteBuf parse = frame('P', 20);
+        ByteBuf bind = frame('B', 20);
+        two.add(parse);
+        two.add(bind);
+        two.discard();
+        two.writeCollected(); // nothing left to write
+        ch.flush();
+        assertThat(written(ch)).isEmpty();
+        assertThat(List.of(parse, bind)).allSatisfy(f -> assertThat(f.refCnt()).isZero());
+        ByteBuf late = frame('E', 9); // written by an owner that has not noticed the close yet
+        two.add(late);
+        assertThat(late.refCnt()).isZero();
+    }
 }
