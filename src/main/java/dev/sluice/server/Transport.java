@@ -25,9 +25,9 @@ import java.util.Locale;
  * {@code epoll} by default on Linux, {@code nio} elsewhere. {@code io_uring} only when asked for
  * ({@code SLUICE_TRANSPORT=io_uring} or {@code -Dsluice.transport=io_uring}) and the kernel allows it: it is
  * EXPERIMENTAL. It cut Sluice's CPU per transaction by a fifth to almost half in pgbench runs
- * (docs/benchmarks.md, "io_uring"), but ClientKillTest stalls under it (clients wait for replies that never
- * come after others were killed mid-query), a cause not found yet; so it is not the default, and choosing
- * it logs a warning. Unix-domain sockets need epoll or io_uring ({@code domainChannel} is null with nio).
+ * (docs/benchmarks.md, "io_uring"), but on Netty 4.2.18 it does not notice most connections a peer resets
+ * (TransportResetTest): a killed client's session and the server it holds would wait forever
+ * (ClientKillTest stalls). So it is not the default, and choosing it logs a warning. Unix-domain sockets need epoll or io_uring ({@code domainChannel} is null with nio).
  */
 public record Transport(String name, boolean experimental, IoHandlerFactory ioHandler, Class<? extends ServerChannel> serverChannel,
                         Class<? extends Channel> socketChannel, Class<? extends ServerChannel> serverDomainChannel,
