@@ -122,8 +122,8 @@ public final class AdminSession extends ChannelInboundHandlerAdapter {
             channel.writeAndFlush(PgMessage.encodeAll(channel.alloc(), ErrorResponse.fatal(
                     SqlState.INVALID_AUTHORIZATION_SPECIFICATION, "sluice: user \"" + user
                             + "\" may not use the admin console",
-                    "Add the user to admin_users (all commands) or stats_users (SHOW only) and RELOAD.")))
-                    .addListener(f -> channel.close());
+                    "Add the user to admin_users (all commands) or stats_users (SHOW only) and RELOAD.")));
+            dev.sluice.protocol.Closing.afterWrites(channel);
             return;
         }
         opened = true;

@@ -248,11 +248,11 @@ public final class ServerConnection {
                 reason.code());
         toServer.discard(); // what an owner wrote but did not flush is not for this server any more
         if (channel.isActive()) {
-            channel.writeAndFlush(PgMessage.encodeAll(channel.alloc(), new FrontendMessages.Terminate()))
-                    .addListener(f -> channel.close());
-        } else {
-            channel.close();
+            // Terminate, then close once it has left; bounded, so a server that stopped reading cannot keep
+            // the socket open (it used to wait for the write forever).
+            channel.write(PgMessage.encodeAll(channel.alloc(), new FrontendMessages.Terminate()), channel.voidPromise());
         }
+        dev.sluice.protocol.Closing.afterWrites(channel);
     }
 
     /**

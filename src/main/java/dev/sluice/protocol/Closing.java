@@ -30,9 +30,7 @@ public final class Closing {
             ch.close();
             return;
         }
-        var linger = ch.eventLoop().schedule(() -> {
-            ch.close();
-        }, LINGER_MILLIS, TimeUnit.MILLISECONDS);
+        var linger = ch.eventLoop().schedule(() -> ch.close(), LINGER_MILLIS, TimeUnit.MILLISECONDS);
         written.addListener(f -> {
             linger.cancel(false);
             ch.close();
