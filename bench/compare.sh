@@ -11,6 +11,10 @@
 #   extended-c10  select-only, 10 clients, -M extended (the same for all three)
 # Recorded per run: tps, proxy CPU per transaction, p99 latency (pgbench's per-transaction log), proxy
 # RSS after the run; Sluice runs with a GC log and the longest pause is reported.
+# With RELAY=1 a fourth target runs between PgBouncer and Sluice: bench/relay/NettyRelay.java, a relay on
+# Sluice's Netty, transport and JVM options that only copies bytes (one PostgreSQL connection per client,
+# no protocol, no pooling), reported in a table of its own: the CPU the I/O machinery costs before any of
+# Sluice's logic. It is not a pooler, so it skips connect-c20 (there it would measure PostgreSQL's fork).
 #
 # Passes (exit 0) only if every pgbench run exited 0, reported "number of failed transactions: 0",
 # processed at least one transaction and printed no error; otherwise exits 1 and prints (and saves)
@@ -27,6 +31,7 @@
 #   JOBS=2       pgbench -j threads                   SLUICE_JAR=<repo>/target/sluice.jar
 #   PG_PORT=55432 PGB_PORT=56432 SLUICE_PORT=57432 (the next free port is used if one is taken)
 #   JAVA_OPTS    extra JVM options for Sluice         DOC=<repo>/docs/benchmarks.md
+#   RELAY=0      1: also measure the Netty relay (needs a JDK's javac)   RELAY_PORT=58432
 #   OTHER_MAX=5  % of the machine's CPU that other processes may use during a run; a run above it is
 #                re-run (NOISY_RETRIES=2 times at most) once they use less for 5 s (waiting up to
 #                QUIET_WAIT=300 s, also before the first run), then flagged as unreliable if still so.
@@ -41,7 +46,7 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # The command line as typed, with the overrides that were set, for the record.
 CMDLINE="bench/compare.sh${*:+ $*}"
-for v in QUIET_WAIT NOISY_RETRIES OTHER_MAX SLUICE_JAR JAVA_OPTS JOBS SCALE WARMUP POOL DURATION REPS SCENARIOS; do
+for v in QUIET_WAIT NOISY_RETRIES OTHER_MAX SLUICE_JAR JAVA_OPTS JOBS SCALE WARMUP POOL DURATION REPS SCENARIOS RELAY; do
     if [[ -n "${!v+x}" ]]; then CMDLINE="$v=${!v} $CMDLINE"; fi
 done
 
@@ -56,6 +61,8 @@ JOBS=${JOBS:-2}
 PG_PORT=${PG_PORT:-55432}
 PGB_PORT=${PGB_PORT:-56432}
 SLUICE_PORT=${SLUICE_PORT:-57432}
+RELAY=${RELAY:-0}
+RELAY_PORT=${RELAY_PORT:-58432}
 SLUICE_JAR=${SLUICE_JAR:-$REPO/target/sluice.jar}
 DOC=${DOC:-$REPO/docs/benchmarks.md}
 # Sluice runs with the JVM options its launcher uses (bin/jvm.options) unless JAVA_OPTS is set (even empty).
@@ -76,6 +83,7 @@ while [[ $# -gt 0 ]]; do
     esac
     shift
 done
+[[ $RELAY == 0 || $RELAY == 1 ]] || { echo "compare.sh: RELAY must be 0 or 1, got '$RELAY'" >&2; exit 2; }
 if [[ $QUICK == 1 ]]; then
     DURATION=5
     WARMUP=3
@@ -84,7 +92,7 @@ fi
 OTHER_MAX=${OTHER_MAX:-5}
 NOISY_RETRIES=${NOISY_RETRIES:-2}
 QUIET_WAIT=${QUIET_WAIT:-300}
-for v in DURATION WARMUP POOL SCALE JOBS PG_PORT PGB_PORT SLUICE_PORT OTHER_MAX NOISY_RETRIES QUIET_WAIT REPS; do
+for v in DURATION WARMUP POOL SCALE JOBS PG_PORT PGB_PORT SLUICE_PORT RELAY_PORT OTHER_MAX NOISY_RETRIES QUIET_WAIT REPS; do
     if ! [[ "${!v}" =~ ^[0-9]+$ ]]; then echo "compare.sh: $v must be a number, got '${!v}'" >&2; exit 2; fi
 done
 
@@ -155,6 +163,7 @@ stop_packaged_daemons() {
 TMP=""
 PGB_PID=""
 SLUICE_PID=""
+RELAY_PID=""
 PG_STARTED=0
 
 # Run a command as the unprivileged user (setpriv switches user and execs, no extra process).
@@ -164,6 +173,7 @@ cleanup() {
     trap - EXIT INT TERM
     set +e
     stop_pid sluice "$SLUICE_PID"
+    stop_pid relay "$RELAY_PID"
     stop_pid pgbouncer "$PGB_PID"
     if [[ $PG_STARTED == 1 ]]; then
         as_user "$PGBIN/pg_ctl" -D "$TMP/pgdata" -m fast -w -t 30 stop >/dev/null 2>&1 ||
@@ -285,6 +295,11 @@ PGB_PORT=$(free_port "$PGB_PORT")
 [[ $PGB_PORT == "$PG_PORT" ]] && PGB_PORT=$(free_port $((PG_PORT + 1)))
 SLUICE_PORT=$(free_port "$SLUICE_PORT")
 while [[ $SLUICE_PORT == "$PG_PORT" || $SLUICE_PORT == "$PGB_PORT" ]]; do SLUICE_PORT=$(free_port $((SLUICE_PORT + 1))); done
+if [[ $RELAY == 1 ]]; then
+    RELAY_PORT=$(free_port "$RELAY_PORT")
+    while [[ " $PG_PORT $PGB_PORT $SLUICE_PORT " == *" $RELAY_PORT "* ]]; do RELAY_PORT=$(free_port $((RELAY_PORT + 1))); done
+    log "relay port $RELAY_PORT"
+fi
 log "temp dir $TMP; ports: postgres $PG_PORT, pgbouncer $PGB_PORT, sluice $SLUICE_PORT"
 
 # --- PostgreSQL: a private cluster, trust auth on 127.0.0.1, socket in the temp dir -----------------
@@ -373,13 +388,32 @@ SLUICE_PID=$!
 wait_ready Sluice "$SLUICE_PORT" "$SLUICE_PID" "$TMP/sluice.log"
 [[ "$(cat "/proc/$SLUICE_PID/comm" 2>/dev/null)" == java ]] || die "pid $SLUICE_PID is not java"
 
+if [[ $RELAY == 1 ]]; then
+    # Compiled against the copied jar (its Netty and Transport), run with Sluice's JVM options.
+    JAVAC=$(dirname "$(readlink -f "$JAVA")")/javac
+    [[ -x $JAVAC ]] || die "RELAY=1 needs javac beside $JAVA (a JDK, e.g. openjdk-17-jdk-headless)"
+    mkdir -p "$TMP/relay"
+    "$JAVAC" -d "$TMP/relay" -cp "$TMP/sluice.jar" "$REPO/bench/relay/NettyRelay.java" >"$TMP/relay-build.log" 2>&1 ||
+        { cat "$TMP/relay-build.log" >&2; die "could not compile bench/relay/NettyRelay.java"; }
+    [[ $EUID == 0 ]] && chown -R postgres:postgres "$TMP/relay"
+    log "starting the Netty relay on 127.0.0.1:$RELAY_PORT (the floor: bytes copied, nothing else)"
+    # shellcheck disable=SC2086
+    as_user_exec "$JAVA" $JAVA_OPTS -cp "$TMP/sluice.jar:$TMP/relay" NettyRelay "$RELAY_PORT" "$PG_PORT" >"$TMP/relay.log" 2>&1 &
+    RELAY_PID=$!
+    wait_ready relay "$RELAY_PORT" "$RELAY_PID" "$TMP/relay.log"
+fi
+
 # ---------------------------------------------------------------------------------------------------
 # Runs
 # ---------------------------------------------------------------------------------------------------
+MAIN_TARGETS=(direct pgbouncer sluice)
 TARGETS=(direct pgbouncer sluice)
-declare -A PORT=([direct]=$PG_PORT [pgbouncer]=$PGB_PORT [sluice]=$SLUICE_PORT)
-declare -A PID=([direct]="" [pgbouncer]=$PGB_PID [sluice]=$SLUICE_PID)
-declare -A PLOG=([direct]=$TMP/postgres.log [pgbouncer]=$TMP/pgbouncer.log [sluice]=$TMP/sluice.log)
+[[ $RELAY == 1 ]] && TARGETS=(direct pgbouncer relay sluice)
+declare -A PORT=([direct]=$PG_PORT [pgbouncer]=$PGB_PORT [sluice]=$SLUICE_PORT [relay]=$RELAY_PORT)
+declare -A PID=([direct]="" [pgbouncer]=$PGB_PID [sluice]=$SLUICE_PID [relay]=$RELAY_PID)
+declare -A PLOG=([direct]=$TMP/postgres.log [pgbouncer]=$TMP/pgbouncer.log [sluice]=$TMP/sluice.log [relay]=$TMP/relay.log)
+# The relay is not a pooler: through it, reconnecting per transaction measures PostgreSQL's own fork.
+skipped() { [[ $2 == relay && $1 == connect-c20 ]]; } # scenario target
 
 ALL_SCEN_IDS=(select-c10 select-c50 select-c200 connect-c20 prepared-c10 extended-c10)
 read -r -a SCEN_IDS <<<"${SCENARIOS:-${ALL_SCEN_IDS[*]}}"
@@ -575,6 +609,7 @@ if [[ $WARMUP -gt 0 ]]; then
     log "warm-up (not measured, but checked): every scenario, ${WARMUP}s per target"
     for s in "${SCEN_IDS[@]}"; do
         for t in "${TARGETS[@]}"; do
+            skipped "$s" "$t" && continue
             args=${SCEN_ARGS[$s]}
             [[ $t == pgbouncer && -n "${SCEN_ARGS_PGB[$s]:-}" ]] && args=${SCEN_ARGS_PGB[$s]}
             run_one "warmup-$s" "$t" "$WARMUP" "$args"
@@ -587,6 +622,7 @@ for ((rep = 1; rep <= REPS; rep++)); do
     for s in "${SCEN_IDS[@]}"; do
         log "round $rep/$REPS: ${SCEN_NAME[$s]}: ${DURATION}s per target"
         for t in "${TARGETS[@]}"; do
+            skipped "$s" "$t" && continue
             args=${SCEN_ARGS[$s]}
             [[ $t == pgbouncer && -n "${SCEN_ARGS_PGB[$s]:-}" ]] && args=${SCEN_ARGS_PGB[$s]}
             measure "$s#$rep" "$t" "$DURATION" "$args"
@@ -602,6 +638,7 @@ median() { # numbers separated by spaces on stdin (empty ones ignored) -> their 
 }
 for s in "${SCEN_IDS[@]}"; do
     for t in "${TARGETS[@]}"; do
+        if skipped "$s" "$t"; then STATUS[$s/$t]=SKIPPED; continue; fi
         st=OK tl="" cl="" pl="" rl="" fl=0 ol=0
         for ((rep = 1; rep <= REPS; rep++)); do
             k="$s#$rep/$t"
@@ -634,7 +671,7 @@ cell_tps() { # key target
 }
 cell_failed() { # key: failed txns of direct/pgbouncer/sluice, ERR where the run failed otherwise
     local k=$1 t out=()
-    for t in "${TARGETS[@]}"; do
+    for t in "${MAIN_TARGETS[@]}"; do
         if [[ "${STATUS[$k/$t]:-}" == OK ]]; then out+=("${FAILED[$k/$t]}")
         elif [[ "${FAILED[$k/$t]:-?}" =~ ^[1-9] ]]; then out+=("${FAILED[$k/$t]}")
         else out+=("ERR"); fi
@@ -644,12 +681,13 @@ cell_failed() { # key: failed txns of direct/pgbouncer/sluice, ERR where the run
 
 cell_other() { # key: the most CPU (% of the machine) that other processes used during its runs
     local k=$1 t m=0
-    for t in "${TARGETS[@]}"; do
+    for t in "${MAIN_TARGETS[@]}"; do
         if [[ -n "${OTHER[$k/$t]:-}" && ${OTHER[$k/$t]} -gt $m ]]; then m=${OTHER[$k/$t]}; fi
     done
     echo "$m%"
 }
 
+# shellcheck disable=SC2034 # read through plain_table/md_table's namerefs
 HEADERS=("scenario" "direct tps" "pgbouncer tps" "sluice tps" "sluice/pgbouncer" "sluice/direct"
     "pgbouncer/direct" "pgbouncer CPU µs/txn" "sluice CPU µs/txn" "p99 ms (d/p/s)" "RSS MiB (p/s)"
     "failed txns (d/p/s)" "other load")
@@ -662,6 +700,25 @@ for s in "${SCEN_IDS[@]}"; do
         "$(cell_failed "$s")" "$(cell_other "$s")")
     ROWS+=("$(IFS=$'\t'; echo "${row[*]}")")
 done
+
+# The floor (RELAY=1): what the relay costs is the JVM's and Netty's part of Sluice's CPU per transaction.
+diff1() { # a b -> a-b with 1 decimal, or n/a
+    if [[ -n "$1" && -n "$2" ]]; then awk -v a="$1" -v b="$2" 'BEGIN { printf "%+.1f", a - b }'; else echo "n/a"; fi
+}
+# shellcheck disable=SC2034 # read through plain_table/md_table's namerefs
+RELAY_HEADERS=("scenario" "relay tps" "relay/pgbouncer tps" "pgbouncer CPU µs/txn" "relay CPU µs/txn" "sluice CPU µs/txn"
+    "relay − pgbouncer (JVM + Netty)" "sluice − relay (Sluice's own work)" "p99 ms (p/r/s)")
+RELAY_ROWS=()
+if [[ $RELAY == 1 ]]; then
+    for s in "${SCEN_IDS[@]}"; do
+        skipped "$s" relay && continue
+        row=("${SCEN_NAME[$s]}" "$(cell_tps "$s" relay)" "$(ratio "${TPS[$s/relay]:-}" "${TPS[$s/pgbouncer]:-}")"
+            "${CPU[$s/pgbouncer]:-n/a}" "${CPU[$s/relay]:-n/a}" "${CPU[$s/sluice]:-n/a}"
+            "$(diff1 "${CPU[$s/relay]:-}" "${CPU[$s/pgbouncer]:-}")" "$(diff1 "${CPU[$s/sluice]:-}" "${CPU[$s/relay]:-}")"
+            "${P99[$s/pgbouncer]:-?}/${P99[$s/relay]:-?}/${P99[$s/sluice]:-?}")
+        RELAY_ROWS+=("$(IFS=$'\t'; echo "${row[*]}")")
+    done
+fi
 
 # Sluice's GC: the longest pause during the measured runs, and over the whole benchmark (start-up, warm-up).
 gc_pauses() { # GC log lines on stdin -> pause times in ms, one per line
@@ -700,17 +757,19 @@ fi
 if [[ -n "${GC_MAX:-}" ]] && awk -v g="$GC_MAX" 'BEGIN { exit !(g > 10) }'; then TARGET_LINES+=("no GC pause above 10 ms during the measured runs: MISSED (longest $GC_MAX ms; ${GC_MAX_ALL:-0} ms with start-up and warm-up)")
 else TARGET_LINES+=("no GC pause above 10 ms during the measured runs: reached (longest ${GC_MAX:-0} ms; ${GC_MAX_ALL:-0} ms with start-up and warm-up)"); fi
 
-plain_table() {
-    { (IFS=$'\t'; echo "${HEADERS[*]}") | sed 's/µs/us/g'; printf '%s\n' "${ROWS[@]}"; } |
+plain_table() { # [headers-array rows-array] (default HEADERS ROWS)
+    local -n hdr=${1:-HEADERS} rws=${2:-ROWS}
+    { (IFS=$'\t'; echo "${hdr[*]}") | sed 's/µs/us/g'; printf '%s\n' "${rws[@]}"; } |
         awk -F'\t' '{ for (i = 1; i <= NF; i++) { c[NR, i] = $i; l = length($i); if (l > w[i]) w[i] = l } n = NR; nf = NF }
             END { for (r = 1; r <= n; r++) { line = ""
                       for (i = 1; i <= nf; i++) line = line sprintf(i == 1 ? "%-*s" : " | %*s", w[i], c[r, i])
                       print line
                       if (r == 1) { s = ""; for (i = 1; i <= nf; i++) { d = sprintf("%*s", w[i], ""); gsub(/ /, "-", d); s = s (i == 1 ? "" : "-+-") d } print s } } }'
 }
-md_table() {
-    (IFS=$'\t'; echo "${HEADERS[*]}") | awk -F'\t' '{ s = "|"; t = "|"; for (i = 1; i <= NF; i++) { s = s " " $i " |"; t = t (i == 1 ? " --- |" : " ---: |") } print s; print t }'
-    printf '%s\n' "${ROWS[@]}" | awk -F'\t' '{ s = "|"; for (i = 1; i <= NF; i++) s = s " " $i " |"; print s }'
+md_table() { # [headers-array rows-array] (default HEADERS ROWS)
+    local -n hdr=${1:-HEADERS} rws=${2:-ROWS}
+    (IFS=$'\t'; echo "${hdr[*]}") | awk -F'\t' '{ s = "|"; t = "|"; for (i = 1; i <= NF; i++) { s = s " " $i " |"; t = t (i == 1 ? " --- |" : " ---: |") } print s; print t }'
+    printf '%s\n' "${rws[@]}" | awk -F'\t' '{ s = "|"; for (i = 1; i <= NF; i++) s = s " " $i " |"; print s }'
 }
 
 if [[ ${#FAILURES[@]} == 0 ]]; then RESULT="PASS: every run finished with 0 failed transactions and no errors"
@@ -727,6 +786,11 @@ DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
 echo
 echo "Sluice vs PgBouncer vs direct PostgreSQL: pgbench, ${DURATION}s per run, median of $REPS, -j $JOBS, pool size $POOL, scale $SCALE"
 plain_table
+if [[ $RELAY == 1 ]]; then
+    echo
+    echo "The floor: a Netty relay that only copies bytes (bench/relay/NettyRelay.java), same JVM options"
+    plain_table RELAY_HEADERS RELAY_ROWS
+fi
 echo
 echo "$RESULT"
 echo "$GC_LINE"
@@ -775,6 +839,12 @@ EOF
         echo "- Versions: $PG_VERSION; $PGB_VERSION; $JAVA_VERSION; Sluice: $JAR_ORIGIN, sha256 $JAR_SHA"
         echo
         md_table
+        if [[ $RELAY == 1 ]]; then
+            echo
+            echo "The floor: a relay on Sluice's Netty, transport and JVM options that only copies bytes (\`bench/relay/NettyRelay.java\`, one PostgreSQL connection per client; not run with \`-C\`):"
+            echo
+            md_table RELAY_HEADERS RELAY_ROWS
+        fi
         echo
         echo "Targets of issue #7 (medians):"
         echo
@@ -783,7 +853,7 @@ EOF
         echo "tps of every round (direct / pgbouncer / sluice):"
         echo
         for s in "${SCEN_IDS[@]}"; do
-            echo "- $s: ${TPS_ALL[$s/direct]:-} / ${TPS_ALL[$s/pgbouncer]:-} / ${TPS_ALL[$s/sluice]:-}"
+            echo "- $s: ${TPS_ALL[$s/direct]:-} / ${TPS_ALL[$s/pgbouncer]:-} / ${TPS_ALL[$s/sluice]:-}${TPS_ALL[$s/relay]:+ (relay: ${TPS_ALL[$s/relay]})}"
         done
         if [[ ${#FAILURES[@]} -gt 0 ]]; then
             echo
