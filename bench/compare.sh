@@ -14,7 +14,8 @@
 # With RELAY=1 a fourth target runs between PgBouncer and Sluice: bench/relay/NettyRelay.java, a relay on
 # Sluice's Netty, transport and JVM options that only copies bytes (one PostgreSQL connection per client,
 # no protocol, no pooling), reported in a table of its own: the CPU the I/O machinery costs before any of
-# Sluice's logic. It is not a pooler, so it skips connect-c20 (there it would measure PostgreSQL's fork).
+# Sluice's logic. It is not a pooler (one PostgreSQL connection per client), so it runs only the
+# 10-client scenarios, where the proxies' pools cover every client too.
 #
 # Passes (exit 0) only if every pgbench run exited 0, reported "number of failed transactions: 0",
 # processed at least one transaction and printed no error; otherwise exits 1 and prints (and saves)
@@ -209,6 +210,9 @@ wait_ready() { # name port pid logfile
 proc_ticks() { # utime+stime of a process (all its threads), in clock ticks
     # Strip "pid (comm) " first: comm may contain spaces; then utime/stime are fields 12 and 13.
     awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo ""
+}
+proc_uticks() { # utime alone (user mode: the process's own code, not the kernel's work for it)
+    awk '{ sub(/^.*\) /, ""); print $12 }' "/proc/$1/stat" 2>/dev/null || echo ""
 }
 
 # Everything else on the machine: a snapshot of "pid ppid ticks starttime comm own" of every process,
@@ -412,8 +416,13 @@ TARGETS=(direct pgbouncer sluice)
 declare -A PORT=([direct]=$PG_PORT [pgbouncer]=$PGB_PORT [sluice]=$SLUICE_PORT [relay]=$RELAY_PORT)
 declare -A PID=([direct]="" [pgbouncer]=$PGB_PID [sluice]=$SLUICE_PID [relay]=$RELAY_PID)
 declare -A PLOG=([direct]=$TMP/postgres.log [pgbouncer]=$TMP/pgbouncer.log [sluice]=$TMP/sluice.log [relay]=$TMP/relay.log)
-# The relay is not a pooler: through it, reconnecting per transaction measures PostgreSQL's own fork.
-skipped() { [[ $2 == relay && $1 == connect-c20 ]]; } # scenario target
+# The relay is not a pooler: it gives every client a PostgreSQL connection of its own, so it is measured
+# only where the proxies' pools (POOL) cover every client too; with 50 or 200 clients it would measure
+# PostgreSQL with that many backends, and with -C PostgreSQL's fork per connection.
+skipped() { # scenario target
+    [[ $2 == relay ]] || return 1
+    case $1 in select-c10 | prepared-c10 | extended-c10) [[ $POOL -lt 10 ]] ;; *) return 0 ;; esac
+}
 
 ALL_SCEN_IDS=(select-c10 select-c50 select-c200 connect-c20 prepared-c10 extended-c10)
 read -r -a SCEN_IDS <<<"${SCENARIOS:-${ALL_SCEN_IDS[*]}}"
@@ -432,7 +441,7 @@ for s in "${SCEN_IDS[@]}"; do
     [[ -n "${SCEN_ARGS[$s]:-}" ]] || die "unknown scenario '$s' in SCENARIOS (known: ${ALL_SCEN_IDS[*]})"
 done
 
-declare -A TPS FAILED CPU STATUS OTHER OTHER_TOP P99 RSS TPS_ALL
+declare -A TPS FAILED CPU UCPU STATUS OTHER OTHER_TOP P99 RSS TPS_ALL
 NPROC=$(nproc)
 FAILURES=()
 NOTES=()
@@ -449,7 +458,7 @@ run_one() {
     local key=$1 target=$2 dur=$3 sargs=$4
     local port=${PORT[$target]} pid=${PID[$target]} plog=${PLOG[$target]}
     local out=$TMP/runs/$key-$target.out err=$TMP/runs/$key-$target.err
-    local cmd rc=0 t0="" t1="" w0 w1 oticks otop tps txns failed problems=() log_from
+    local cmd rc=0 t0="" t1="" u0="" u1="" w0 w1 oticks otop tps txns failed problems=() log_from
     cmd=$(pgbench_cmd "$port" "$dur" "$sargs")
     # Per-transaction log (for p99): files $TMP/runs/lat-KEY-TARGET.PID[.N], removed once read.
     local latp=$TMP/runs/lat-$key-$target
@@ -463,10 +472,10 @@ run_one() {
     log_from=$(($(wc -l <"$plog" 2>/dev/null || echo 0) + 1))
     cpu_snapshot "$TMP/cpu.before"
     w0=$(date +%s.%N)
-    [[ -n "$pid" ]] && t0=$(proc_ticks "$pid")
+    [[ -n "$pid" ]] && t0=$(proc_ticks "$pid") && u0=$(proc_uticks "$pid")
     # shellcheck disable=SC2086 # cmd is a plain word list
     PGCONNECT_TIMEOUT=10 timeout -k 10 $((dur + 60)) $cmd >"$out" 2>"$err" || rc=$?
-    [[ -n "$pid" ]] && t1=$(proc_ticks "$pid")
+    [[ -n "$pid" ]] && t1=$(proc_ticks "$pid") && u1=$(proc_uticks "$pid")
     w1=$(date +%s.%N)
     cpu_snapshot "$TMP/cpu.after"
     read -r oticks otop < <(other_ticks "$TMP/cpu.before" "$TMP/cpu.after")
@@ -504,8 +513,10 @@ run_one() {
     FAILED[$key/$target]=${failed:-?}
     if [[ -n "$t0" && -n "$t1" && -n "$txns" && "$txns" -gt 0 ]]; then
         CPU[$key/$target]=$(awk -v a="$t0" -v b="$t1" -v hz="$CLK_TCK" -v n="$txns" 'BEGIN { printf "%.1f", (b - a) / hz * 1e6 / n }')
+        UCPU[$key/$target]=$(awk -v a="$u0" -v b="$u1" -v hz="$CLK_TCK" -v n="$txns" 'BEGIN { printf "%.1f", (b - a) / hz * 1e6 / n }')
     else
         CPU[$key/$target]=""
+        UCPU[$key/$target]=""
     fi
 
     if [[ ${#problems[@]} == 0 ]]; then
@@ -639,15 +650,15 @@ median() { # numbers separated by spaces on stdin (empty ones ignored) -> their 
 for s in "${SCEN_IDS[@]}"; do
     for t in "${TARGETS[@]}"; do
         if skipped "$s" "$t"; then STATUS[$s/$t]=SKIPPED; continue; fi
-        st=OK tl="" cl="" pl="" rl="" fl=0 ol=0
+        st=OK tl="" cl="" ul="" pl="" rl="" fl=0 ol=0
         for ((rep = 1; rep <= REPS; rep++)); do
             k="$s#$rep/$t"
             [[ "${STATUS[$k]:-}" == OK ]] || st=${STATUS[$k]:-FAIL}
-            tl+=" ${TPS[$k]:-}"; cl+=" ${CPU[$k]:-}"; pl+=" ${P99[$k]:-}"; rl+=" ${RSS[$k]:-}"
+            tl+=" ${TPS[$k]:-}"; cl+=" ${CPU[$k]:-}"; ul+=" ${UCPU[$k]:-}"; pl+=" ${P99[$k]:-}"; rl+=" ${RSS[$k]:-}"
             [[ "${FAILED[$k]:-?}" =~ ^[0-9]+$ ]] && fl=$((fl + FAILED[$k]))
             [[ -n "${OTHER[$k]:-}" && ${OTHER[$k]} -gt $ol ]] && ol=${OTHER[$k]}
         done
-        STATUS[$s/$t]=$st; TPS[$s/$t]=$(median <<<"$tl"); CPU[$s/$t]=$(median <<<"$cl")
+        STATUS[$s/$t]=$st; TPS[$s/$t]=$(median <<<"$tl"); CPU[$s/$t]=$(median <<<"$cl"); UCPU[$s/$t]=$(median <<<"$ul")
         P99[$s/$t]=$(median <<<"$pl"); RSS[$s/$t]=$(tr ' ' '\n' <<<"$rl" | sort -n | tail -n 1 || true)
         FAILED[$s/$t]=$fl; OTHER[$s/$t]=$ol
         # shellcheck disable=SC2086 # one number per word
@@ -707,7 +718,7 @@ diff1() { # a b -> a-b with 1 decimal, or n/a
 }
 # shellcheck disable=SC2034 # read through plain_table/md_table's namerefs
 RELAY_HEADERS=("scenario" "relay tps" "relay/pgbouncer tps" "pgbouncer CPU µs/txn" "relay CPU µs/txn" "sluice CPU µs/txn"
-    "relay − pgbouncer (JVM + Netty)" "sluice − relay (Sluice's own work)" "p99 ms (p/r/s)")
+    "relay − pgbouncer (JVM + Netty)" "sluice − relay (Sluice's own work)" "user-mode µs/txn (p/r/s)" "p99 ms (p/r/s)")
 RELAY_ROWS=()
 if [[ $RELAY == 1 ]]; then
     for s in "${SCEN_IDS[@]}"; do
@@ -715,6 +726,7 @@ if [[ $RELAY == 1 ]]; then
         row=("${SCEN_NAME[$s]}" "$(cell_tps "$s" relay)" "$(ratio "${TPS[$s/relay]:-}" "${TPS[$s/pgbouncer]:-}")"
             "${CPU[$s/pgbouncer]:-n/a}" "${CPU[$s/relay]:-n/a}" "${CPU[$s/sluice]:-n/a}"
             "$(diff1 "${CPU[$s/relay]:-}" "${CPU[$s/pgbouncer]:-}")" "$(diff1 "${CPU[$s/sluice]:-}" "${CPU[$s/relay]:-}")"
+            "${UCPU[$s/pgbouncer]:-?}/${UCPU[$s/relay]:-?}/${UCPU[$s/sluice]:-?}"
             "${P99[$s/pgbouncer]:-?}/${P99[$s/relay]:-?}/${P99[$s/sluice]:-?}")
         RELAY_ROWS+=("$(IFS=$'\t'; echo "${row[*]}")")
     done
@@ -841,7 +853,7 @@ EOF
         md_table
         if [[ $RELAY == 1 ]]; then
             echo
-            echo "The floor: a relay on Sluice's Netty, transport and JVM options that only copies bytes (\`bench/relay/NettyRelay.java\`, one PostgreSQL connection per client; not run with \`-C\`):"
+            echo "The floor: a relay on Sluice's Netty, transport and JVM options that only copies bytes (\`bench/relay/NettyRelay.java\`, one PostgreSQL connection per client, so only the 10-client scenarios, where the pools cover every client too):"
             echo
             md_table RELAY_HEADERS RELAY_ROWS
         fi
