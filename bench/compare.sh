@@ -766,7 +766,12 @@ if has_scen select-c10 && [[ -n "${P99[select-c10/sluice]:-}" && -n "${P99[selec
         TARGET_LINES+=("p99 at 10 clients ≤ PgBouncer's: reached (${P99[select-c10/sluice]} ≤ ${P99[select-c10/pgbouncer]} ms)")
     else TARGET_LINES+=("p99 at 10 clients ≤ PgBouncer's: MISSED (${P99[select-c10/sluice]} > ${P99[select-c10/pgbouncer]} ms)"); fi
 fi
-if [[ -n "${GC_MAX:-}" ]] && awk -v g="$GC_MAX" 'BEGIN { exit !(g > 10) }'; then TARGET_LINES+=("no GC pause above 10 ms during the measured runs: MISSED (longest $GC_MAX ms; ${GC_MAX_ALL:-0} ms with start-up and warm-up)")
+GC_KEPT=""
+if [[ -n "${GC_MAX:-}" ]] && awk -v g="$GC_MAX" 'BEGIN { exit !(g > 10) }'; then
+    # The temp dir goes at exit (without --keep): keep the GC log of a run that misses the bound, to read why.
+    GC_KEPT=/tmp/sluice-bench-gc-$STAMP.log
+    cp "$TMP/sluice-gc.log" "$GC_KEPT" 2>/dev/null || GC_KEPT=""
+    TARGET_LINES+=("no GC pause above 10 ms during the measured runs: MISSED (longest $GC_MAX ms; ${GC_MAX_ALL:-0} ms with start-up and warm-up${GC_KEPT:+; GC log kept in $GC_KEPT})")
 else TARGET_LINES+=("no GC pause above 10 ms during the measured runs: reached (longest ${GC_MAX:-0} ms; ${GC_MAX_ALL:-0} ms with start-up and warm-up)"); fi
 
 plain_table() { # [headers-array rows-array] (default HEADERS ROWS)
