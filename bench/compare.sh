@@ -207,12 +207,10 @@ wait_ready() { # name port pid logfile
     die "$name does not answer 'select 1' on 127.0.0.1:$port after 60s"
 }
 
-proc_ticks() { # utime+stime of a process (all its threads), in clock ticks
-    # Strip "pid (comm) " first: comm may contain spaces; then utime/stime are fields 12 and 13.
-    awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo ""
-}
-proc_uticks() { # utime alone (user mode: the process's own code, not the kernel's work for it)
-    awk '{ sub(/^.*\) /, ""); print $12 }' "/proc/$1/stat" 2>/dev/null || echo ""
+proc_ticks() { # "utime+stime utime" of a process (all its threads), in clock ticks, from one read of /proc
+    # Strip "pid (comm) " first: comm may contain spaces; then utime/stime are fields 12 and 13. utime alone
+    # is user mode: the process's own code, not the kernel's work for it.
+    awk '{ sub(/^.*\) /, ""); print $12 + $13, $12 }' "/proc/$1/stat" 2>/dev/null || echo ""
 }
 
 # Everything else on the machine: a snapshot of "pid ppid ticks starttime comm own" of every process,
@@ -472,10 +470,10 @@ run_one() {
     log_from=$(($(wc -l <"$plog" 2>/dev/null || echo 0) + 1))
     cpu_snapshot "$TMP/cpu.before"
     w0=$(date +%s.%N)
-    [[ -n "$pid" ]] && t0=$(proc_ticks "$pid") && u0=$(proc_uticks "$pid")
+    [[ -n "$pid" ]] && read -r t0 u0 < <(proc_ticks "$pid")
     # shellcheck disable=SC2086 # cmd is a plain word list
     PGCONNECT_TIMEOUT=10 timeout -k 10 $((dur + 60)) $cmd >"$out" 2>"$err" || rc=$?
-    [[ -n "$pid" ]] && t1=$(proc_ticks "$pid") && u1=$(proc_uticks "$pid")
+    [[ -n "$pid" ]] && read -r t1 u1 < <(proc_ticks "$pid")
     w1=$(date +%s.%N)
     cpu_snapshot "$TMP/cpu.after"
     read -r oticks otop < <(other_ticks "$TMP/cpu.before" "$TMP/cpu.after")

@@ -27,11 +27,12 @@ import java.util.Locale;
  * EXPERIMENTAL. It cut Sluice's CPU per transaction by a fifth to almost half in pgbench runs
  * (docs/benchmarks.md, "io_uring"), but on Netty 4.2.18 it does not notice most connections a peer resets
  * (TransportResetTest): a killed client's session and the server it holds would wait forever
- * (ClientKillTest stalls). So it is not the default, and choosing it logs a warning. Unix-domain sockets need epoll or io_uring ({@code domainChannel} is null with nio).
+ * (ClientKillTest stalls). So it is not the default, and choosing it logs a warning. Unix-domain sockets need
+ * epoll or io_uring ({@code domainChannel} is null with nio).
  */
-public record Transport(String name, boolean experimental, IoHandlerFactory ioHandler, Class<? extends ServerChannel> serverChannel,
-                        Class<? extends Channel> socketChannel, Class<? extends ServerChannel> serverDomainChannel,
-                        Class<? extends Channel> domainChannel) {
+public record Transport(String name, boolean experimental, IoHandlerFactory ioHandler,
+                        Class<? extends ServerChannel> serverChannel, Class<? extends Channel> socketChannel,
+                        Class<? extends ServerChannel> serverDomainChannel, Class<? extends Channel> domainChannel) {
 
     /** The transport asked for by SLUICE_TRANSPORT / sluice.transport (auto, epoll, io_uring, nio). */
     public static Transport choose() {
@@ -77,7 +78,7 @@ public record Transport(String name, boolean experimental, IoHandlerFactory ioHa
     }
 
     private static Transport nio() {
-        return new Transport("nio", false, NioIoHandler.newFactory(), NioServerSocketChannel.class, NioSocketChannel.class,
-                null, null);
+        return new Transport("nio", false, NioIoHandler.newFactory(), NioServerSocketChannel.class,
+                NioSocketChannel.class, null, null);
     }
 }
