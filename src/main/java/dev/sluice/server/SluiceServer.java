@@ -83,9 +83,8 @@ public final class SluiceServer implements ProxyContext, ConsoleContext, AutoClo
     public SluiceServer(SluiceConfig config, int threads) {
         transport = Transport.choose();
         if (transport.experimental()) {
-            log.warn("transport {} is experimental: faster in benchmarks, but with this Netty it misses most client "
-                    + "connections that are reset (killed clients keep their server); see docs/benchmarks.md, "
-                    + "\"io_uring\"; unset SLUICE_TRANSPORT for epoll", transport.name());
+            log.warn("transport {} is experimental (docs/benchmarks.md, \"io_uring\"); unset SLUICE_TRANSPORT "
+                    + "for epoll", transport.name());
         }
         workerGroup = new MultiThreadIoEventLoopGroup(threads, transport.ioHandler());
         serverChannelClass = transport.serverChannel();

@@ -25,10 +25,13 @@ import java.util.Locale;
  * {@code epoll} by default on Linux, {@code nio} elsewhere. {@code io_uring} only when asked for
  * ({@code SLUICE_TRANSPORT=io_uring} or {@code -Dsluice.transport=io_uring}) and the kernel allows it: it is
  * EXPERIMENTAL. It cut Sluice's CPU per transaction by a fifth to almost half in pgbench runs
- * (docs/benchmarks.md, "io_uring"), but on Netty 4.2.18 it does not notice most connections a peer resets
- * (TransportResetTest): a killed client's session and the server it holds would wait forever
- * (ClientKillTest stalls). So it is not the default, and choosing it logs a warning. Unix-domain sockets need
- * epoll or io_uring ({@code domainChannel} is null with nio).
+ * (docs/benchmarks.md, "io_uring"). Unix-domain sockets need epoll or io_uring ({@code domainChannel} is
+ * null with nio).
+ *
+ * <p>With io_uring, Netty's multishot POLL_ADD is turned off (unless {@value #POLL_ADD_MULTISHOT} is set
+ * explicitly): on Netty 4.2.18 a channel armed that way misses most resets (RST) from its peer
+ * (TransportResetTest), so a killed client's session and the server it holds would wait forever
+ * (ClientKillTest stalls); with one-shot polls every reset is seen.
  */
 public record Transport(String name, boolean experimental, IoHandlerFactory ioHandler,
                         Class<? extends ServerChannel> serverChannel, Class<? extends Channel> socketChannel,
@@ -40,9 +43,16 @@ public record Transport(String name, boolean experimental, IoHandlerFactory ioHa
         return choose(asked.trim().toLowerCase(Locale.ROOT));
     }
 
+    /** Netty's switch for multishot POLL_ADD on io_uring, read once when its IoUring class initialises. */
+    static final String POLL_ADD_MULTISHOT = "io.netty.iouring.pollAddMultishotEnabled";
+
     static Transport choose(String asked) {
         switch (asked) {
             case "io_uring", "iouring" -> {
+                // Must precede the first use of IoUring: Netty reads the switch in its static initialiser.
+                if (System.getProperty(POLL_ADD_MULTISHOT) == null) {
+                    System.setProperty(POLL_ADD_MULTISHOT, "false");
+                }
                 if (IoUring.isAvailable()) {
                     return ioUring();
                 }
