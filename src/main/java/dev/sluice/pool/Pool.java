@@ -427,13 +427,16 @@ public final class Pool {
     void discard(ServerConnection s, DisconnectReason reason) {
         unlease(s);
         idle.remove(s);
-        s.setOwner(null);
+        // Closed before it loses its owner: a server discarded mid-reply may be reading the rest of that reply
+        // on its own event loop right now, and a frame that finds no owner on a connection not yet marked
+        // closing looks like a stray message on an idle server (logged, and the server closed as server_fatal).
         if (reason == DisconnectReason.CLIENT_LEFT_MID_QUERY || reason == DisconnectReason.QUERY_TIMEOUT) {
             // Closing alone would leave PostgreSQL running the query until it next writes to the socket.
             s.cancelAndClose(reason);
         } else {
             s.close(reason);
         }
+        s.setOwner(null);
         manager.serverGone(this);
     }
 
