@@ -389,6 +389,9 @@ as_user_exec "$JAVA" $JAVA_OPTS "-Xlog:gc:file=$TMP/sluice-gc.log" -jar "$TMP/sl
 SLUICE_PID=$!
 wait_ready Sluice "$SLUICE_PORT" "$SLUICE_PID" "$TMP/sluice.log"
 [[ "$(cat "/proc/$SLUICE_PID/comm" 2>/dev/null)" == java ]] || die "pid $SLUICE_PID is not java"
+# Which Netty transport Sluice chose and why ("io_uring (default)", "epoll (io_uring not available: ...)").
+SLUICE_TRANSPORT_USED=$(grep -o -m 1 'SluiceServer: transport .*' "$TMP/sluice.log" | sed 's/^SluiceServer: transport //' || true)
+log "Sluice transport: ${SLUICE_TRANSPORT_USED:-unknown}"
 
 if [[ $RELAY == 1 ]]; then
     # Compiled against the copied jar (its Netty and Transport), run with Sluice's JVM options.
@@ -851,7 +854,7 @@ EOF
         echo "- $GC_LINE"
         echo "- Result: **$RESULT**"
         echo "- Machine: $(nproc) cores, $CPU_MODEL, $RAM RAM, kernel $(uname -r), $OS; load average before the runs $LOADAVG"
-        echo "- Versions: $PG_VERSION; $PGB_VERSION; $JAVA_VERSION; Sluice: $JAR_ORIGIN, sha256 $JAR_SHA"
+        echo "- Versions: $PG_VERSION; $PGB_VERSION; $JAVA_VERSION; Sluice: $JAR_ORIGIN, sha256 $JAR_SHA; transport ${SLUICE_TRANSPORT_USED:-unknown}"
         echo
         md_table
         if [[ $RELAY == 1 ]]; then

@@ -1712,13 +1712,15 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
 
     /** Sluice is shutting down: tell the client (57P01, as PostgreSQL does) and close, waiting briefly. */
-    public void closeForShutdown() {
+    /** Tells the client 57P01 and closes it; the returned future completes when its socket is closed. */
+    public io.netty.util.concurrent.Future<Void> closeForShutdown() {
         if (channel == null) {
-            return;
+            return io.netty.util.concurrent.ImmediateEventExecutor.INSTANCE.newSucceededFuture(null);
         }
         channel.eventLoop().submit(() -> fatal(ErrorResponse.fatal(SqlState.ADMIN_SHUTDOWN,
                 "sluice: terminating connection because the proxy is shutting down"), DisconnectReason.SHUTDOWN))
                 .awaitUninterruptibly(2, TimeUnit.SECONDS);
+        return channel.closeFuture();
     }
 
     /** Sends a FATAL error, then closes. */

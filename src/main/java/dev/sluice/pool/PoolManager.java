@@ -572,15 +572,19 @@ public final class PoolManager {
     }
 
     /** Closes every server connection, idle or leased; servers released afterwards are closed too. */
-    public void closeAll() {
+    /** Closes every server connection; the returned futures complete as their sockets close. */
+    public List<io.netty.util.concurrent.Future<Void>> closeAll() {
+        List<io.netty.util.concurrent.Future<Void>> closed = new ArrayList<>();
         synchronized (lock) {
             shutDown = true;
             for (Pool p : pools.values()) {
                 for (ServerConnection s : p.allServers()) {
                     s.close(DisconnectReason.POOL_SHUTDOWN);
+                    closed.add(s.channel().closeFuture());
                 }
             }
         }
+        return closed;
     }
 
     boolean isShutDown() {

@@ -82,10 +82,7 @@ public final class SluiceServer implements ProxyContext, ConsoleContext, AutoClo
 
     public SluiceServer(SluiceConfig config, int threads) {
         transport = Transport.choose();
-        if (transport.experimental()) {
-            log.warn("transport {} is experimental (docs/benchmarks.md, \"io_uring\"); unset SLUICE_TRANSPORT "
-                    + "for epoll", transport.name());
-        }
+        log.info("transport {} ({})", transport.name(), transport.why());
         workerGroup = new MultiThreadIoEventLoopGroup(threads, transport.ioHandler());
         serverChannelClass = transport.serverChannel();
         socketChannelClass = transport.socketChannel();
@@ -511,14 +508,23 @@ public final class SluiceServer implements ProxyContext, ConsoleContext, AutoClo
                 l.close().syncUninterruptibly();
             }
             // Clients first (their servers are rolled back or closed as they leave), then every server.
+            List<io.netty.util.concurrent.Future<Void>> sockets = new ArrayList<>();
             for (ClientSession c : clients) {
-                c.closeForShutdown();
+                sockets.add(c.closeForShutdown());
             }
             for (AdminSession a : consoles) {
                 a.kill("sluice: terminating connection because the proxy is shutting down");
             }
             budgetMonitors.forEach(dev.sluice.guard.BudgetMonitor::close);
-            pools.closeAll();
+            sockets.addAll(pools.closeAll());
+            // The event loops stop only once those sockets are closed (each within ~2 s: Closing.afterWrites).
+            // On io_uring a close waits for the socket's pending operations; one still pending when its loop
+            // stopped was finished by the loop's teardown, which could no longer run the deregistration and
+            // logged a stack trace per socket (seen at the end of a soak run).
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+            for (io.netty.util.concurrent.Future<Void> f : sockets) {
+                f.awaitUninterruptibly(Math.max(0, until - System.nanoTime()), TimeUnit.NANOSECONDS);
+            }
             workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
             log.info("sluice stopped");
         } finally {

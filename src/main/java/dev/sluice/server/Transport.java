@@ -21,74 +21,85 @@ import io.netty.channel.uring.IoUringSocketChannel;
 import java.util.Locale;
 
 /**
- * The Netty transport every socket of Sluice uses: its event-loop I/O handler and channel classes.
- * {@code epoll} by default on Linux, {@code nio} elsewhere. {@code io_uring} only when asked for
- * ({@code SLUICE_TRANSPORT=io_uring} or {@code -Dsluice.transport=io_uring}) and the kernel allows it: it is
- * EXPERIMENTAL. It cut Sluice's CPU per transaction by a fifth to almost half in pgbench runs
- * (docs/benchmarks.md, "io_uring"). Unix-domain sockets need epoll or io_uring ({@code domainChannel} is
- * null with nio).
+ * The Netty transport every socket of Sluice uses: its event-loop I/O handler and channel classes, and why it
+ * was chosen (logged at start). By default ({@code auto}) io_uring where the kernel allows it, epoll where it
+ * does not (kernels before 5.x, containers whose seccomp profile blocks io_uring, {@code
+ * kernel.io_uring_disabled}), nio off Linux; {@code SLUICE_TRANSPORT} or {@code -Dsluice.transport} (auto,
+ * io_uring, epoll, nio) forces one. io_uring is the default because it batches the system calls and wake-ups
+ * that are most of Sluice's CPU: a fifth to a half less CPU per transaction than epoll in pgbench runs, below
+ * PgBouncer's at 50 and 200 clients (docs/benchmarks.md, "io_uring"). Unix-domain sockets need epoll or
+ * io_uring ({@code domainChannel} is null with nio).
  *
  * <p>With io_uring, Netty's multishot POLL_ADD is turned off (unless {@value #POLL_ADD_MULTISHOT} is set
  * explicitly): on Netty 4.2.18 a channel armed that way misses most resets (RST) from its peer
  * (TransportResetTest), so a killed client's session and the server it holds would wait forever
- * (ClientKillTest stalls); with one-shot polls every reset is seen.
+ * (ClientKillTest stalled); with one-shot polls every reset is seen.
  */
-public record Transport(String name, boolean experimental, IoHandlerFactory ioHandler,
+public record Transport(String name, String why, IoHandlerFactory ioHandler,
                         Class<? extends ServerChannel> serverChannel, Class<? extends Channel> socketChannel,
                         Class<? extends ServerChannel> serverDomainChannel, Class<? extends Channel> domainChannel) {
 
-    /** The transport asked for by SLUICE_TRANSPORT / sluice.transport (auto, epoll, io_uring, nio). */
+    /** Netty's switch for multishot POLL_ADD on io_uring, read once when its IoUring class initialises. */
+    static final String POLL_ADD_MULTISHOT = "io.netty.iouring.pollAddMultishotEnabled";
+
+    /** The transport asked for by SLUICE_TRANSPORT / sluice.transport (auto, io_uring, epoll, nio). */
     public static Transport choose() {
         String asked = System.getProperty("sluice.transport", System.getenv().getOrDefault("SLUICE_TRANSPORT", "auto"));
         return choose(asked.trim().toLowerCase(Locale.ROOT));
     }
 
-    /** Netty's switch for multishot POLL_ADD on io_uring, read once when its IoUring class initialises. */
-    static final String POLL_ADD_MULTISHOT = "io.netty.iouring.pollAddMultishotEnabled";
-
     static Transport choose(String asked) {
         switch (asked) {
             case "io_uring", "iouring" -> {
-                // Must precede the first use of IoUring: Netty reads the switch in its static initialiser.
-                if (System.getProperty(POLL_ADD_MULTISHOT) == null) {
-                    System.setProperty(POLL_ADD_MULTISHOT, "false");
-                }
-                if (IoUring.isAvailable()) {
-                    return ioUring();
+                if (ioUringAvailable()) {
+                    return ioUring("asked for");
                 }
                 throw new IllegalStateException("transport io_uring asked for but not available here: "
                         + IoUring.unavailabilityCause());
             }
             case "epoll" -> {
                 if (Epoll.isAvailable()) {
-                    return epoll();
+                    return epoll("asked for");
                 }
                 throw new IllegalStateException("transport epoll asked for but not available here: "
                         + Epoll.unavailabilityCause());
             }
             case "nio" -> {
-                return nio();
+                return nio("asked for");
             }
             case "auto", "" -> {
-                return Epoll.isAvailable() ? epoll() : nio();
+                if (ioUringAvailable()) {
+                    return ioUring("default");
+                }
+                String noUring = "io_uring not available: " + IoUring.unavailabilityCause();
+                return Epoll.isAvailable() ? epoll(noUring)
+                        : nio(noUring + "; epoll not available: " + Epoll.unavailabilityCause());
             }
             default -> throw new IllegalStateException("unknown transport '" + asked
-                    + "' (SLUICE_TRANSPORT / sluice.transport): use auto, epoll, io_uring or nio");
+                    + "' (SLUICE_TRANSPORT / sluice.transport): use auto, io_uring, epoll or nio");
         }
     }
 
-    private static Transport epoll() {
-        return new Transport("epoll", false, EpollIoHandler.newFactory(), EpollServerSocketChannel.class,
+    private static boolean ioUringAvailable() {
+        // Must precede the first use of IoUring: Netty reads the switch in its static initialiser.
+        if (System.getProperty(POLL_ADD_MULTISHOT) == null) {
+            System.setProperty(POLL_ADD_MULTISHOT, "false");
+        }
+        return IoUring.isAvailable();
+    }
+
+    private static Transport epoll(String why) {
+        return new Transport("epoll", why, EpollIoHandler.newFactory(), EpollServerSocketChannel.class,
                 EpollSocketChannel.class, EpollServerDomainSocketChannel.class, EpollDomainSocketChannel.class);
     }
 
-    private static Transport ioUring() {
-        return new Transport("io_uring", true, IoUringIoHandler.newFactory(), IoUringServerSocketChannel.class,
+    private static Transport ioUring(String why) {
+        return new Transport("io_uring", why, IoUringIoHandler.newFactory(), IoUringServerSocketChannel.class,
                 IoUringSocketChannel.class, IoUringServerDomainSocketChannel.class, IoUringDomainSocketChannel.class);
     }
 
-    private static Transport nio() {
-        return new Transport("nio", false, NioIoHandler.newFactory(), NioServerSocketChannel.class,
+    private static Transport nio(String why) {
+        return new Transport("nio", why, NioIoHandler.newFactory(), NioServerSocketChannel.class,
                 NioSocketChannel.class, null, null);
     }
 }
