@@ -34,8 +34,14 @@ stop_pid() { # name pid: SIGTERM, then SIGKILL after 10 s
     kill -KILL "$pid" 2>/dev/null || true
 }
 
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_port() { # first port >= $1 that nothing on 127.0.0.1 listens on
+# A port is taken if something listens on it, or if any TCP socket uses it as its local port: the default
+# ports lie in the kernel's ephemeral range (32768-60999), so a client connection (one of pgbench's -C
+# connections, even in TIME-WAIT) can hold one, and PostgreSQL then fails to bind it ("Address already in use").
+port_in_use() {
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    command -v ss >/dev/null && [[ -n "$(ss -Htan "sport = :$1" 2>/dev/null)" ]]
+}
+free_port() { # first port >= $1 that nothing on 127.0.0.1 listens on or uses
     local p=$1
     while port_in_use "$p"; do p=$((p + 1)); done
     echo "$p"
