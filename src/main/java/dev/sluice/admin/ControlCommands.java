@@ -50,6 +50,15 @@ final class ControlCommands {
 
     private ControlCommands() {}
 
+    /**
+     * KILL and KILL_CLIENT answer once the sessions they killed are gone (each is closed on its own event loop,
+     * after its ErrorResponse was written): an administrator, or a script, that sees "KILL" can count on those
+     * clients being disconnected, not about to be.
+     */
+    private static <T> BooleanSupplier gone(List<T> killed, java.util.Collection<T> live) {
+        return () -> killed.stream().noneMatch(live::contains);
+    }
+
     static Outcome run(AdminCommand cmd, ConsoleContext ctx, AdminSession self) throws AdminException {
         PoolManager pools = ctx.pools();
         String who = self.user();
@@ -97,26 +106,28 @@ final class ControlCommands {
             log.info("admin {}: KILL {}", who, db == null ? "(all)" : db);
             // As PgBouncer: the database stays paused until RESUME, so new clients wait instead of reconnecting.
             pools.pause(db);
+            List<ClientSession> killed = new java.util.ArrayList<>();
             for (ClientSession c : ctx.clients()) {
                 if (db == null || db.equals(c.database())) {
                     c.kill("sluice: connection killed by an administrator (KILL " + (db == null ? "" : db) + ")");
+                    killed.add(c);
                 }
             }
-            return Outcome.done("KILL");
+            return new Outcome("KILL", List.of(), gone(killed, ctx.clients()), null);
         }
         if (cmd instanceof KillClient k) {
             for (ClientSession c : ctx.clients()) {
                 if (c.id() == k.id()) {
                     log.info("admin {}: KILL_CLIENT {} ({}@{})", who, k.id(), c.user(), c.database());
                     c.kill("sluice: connection killed by an administrator (KILL_CLIENT " + k.id() + ")");
-                    return Outcome.done("KILL_CLIENT");
+                    return new Outcome("KILL_CLIENT", List.of(), gone(List.of(c), ctx.clients()), null);
                 }
             }
             for (AdminSession a : ctx.consoleSessions()) {
                 if (a.id() == k.id() && a != self) {
                     log.info("admin {}: KILL_CLIENT {} (console session of {})", who, k.id(), a.user());
                     a.kill("sluice: connection killed by an administrator (KILL_CLIENT " + k.id() + ")");
-                    return Outcome.done("KILL_CLIENT");
+                    return new Outcome("KILL_CLIENT", List.of(), gone(List.of(a), ctx.consoleSessions()), null);
                 }
             }
             throw new AdminException(SqlState.UNDEFINED_OBJECT, "sluice: no client with id " + k.id()

@@ -35,6 +35,8 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.ImmediateEventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -1711,11 +1713,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         });
     }
 
-    /** Sluice is shutting down: tell the client (57P01, as PostgreSQL does) and close, waiting briefly. */
-    /** Tells the client 57P01 and closes it; the returned future completes when its socket is closed. */
-    public io.netty.util.concurrent.Future<Void> closeForShutdown() {
+    /**
+     * Sluice is shutting down: tell the client (57P01, as PostgreSQL does) and close, waiting briefly. The
+     * returned future completes when its socket is closed.
+     */
+    public Future<Void> closeForShutdown() {
         if (channel == null) {
-            return io.netty.util.concurrent.ImmediateEventExecutor.INSTANCE.newSucceededFuture(null);
+            return ImmediateEventExecutor.INSTANCE.newSucceededFuture(null);
         }
         channel.eventLoop().submit(() -> fatal(ErrorResponse.fatal(SqlState.ADMIN_SHUTDOWN,
                 "sluice: terminating connection because the proxy is shutting down"), DisconnectReason.SHUTDOWN))

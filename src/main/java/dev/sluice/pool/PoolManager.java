@@ -15,6 +15,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.unix.DomainSocketAddress;
+import io.netty.util.concurrent.Future;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.ArrayList;
@@ -571,10 +572,12 @@ public final class PoolManager {
         }
     }
 
-    /** Closes every server connection, idle or leased; servers released afterwards are closed too. */
-    /** Closes every server connection; the returned futures complete as their sockets close. */
-    public List<io.netty.util.concurrent.Future<Void>> closeAll() {
-        List<io.netty.util.concurrent.Future<Void>> closed = new ArrayList<>();
+    /**
+     * Closes every server connection, idle or leased; servers released afterwards are closed too. The returned
+     * futures complete as their sockets close.
+     */
+    public List<Future<Void>> closeAll() {
+        List<Future<Void>> closed = new ArrayList<>();
         synchronized (lock) {
             shutDown = true;
             for (Pool p : pools.values()) {

@@ -25,6 +25,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.util.concurrent.Future;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -508,7 +509,7 @@ public final class SluiceServer implements ProxyContext, ConsoleContext, AutoClo
                 l.close().syncUninterruptibly();
             }
             // Clients first (their servers are rolled back or closed as they leave), then every server.
-            List<io.netty.util.concurrent.Future<Void>> sockets = new ArrayList<>();
+            List<Future<Void>> sockets = new ArrayList<>();
             for (ClientSession c : clients) {
                 sockets.add(c.closeForShutdown());
             }
@@ -522,7 +523,7 @@ public final class SluiceServer implements ProxyContext, ConsoleContext, AutoClo
             // stopped was finished by the loop's teardown, which could no longer run the deregistration and
             // logged a stack trace per socket (seen at the end of a soak run).
             long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
-            for (io.netty.util.concurrent.Future<Void> f : sockets) {
+            for (Future<Void> f : sockets) {
                 f.awaitUninterruptibly(Math.max(0, until - System.nanoTime()), TimeUnit.NANOSECONDS);
             }
             workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();

@@ -136,6 +136,9 @@ class ConsoleControlTest {
             one(a, "SELECT 1");
             one(b, "SELECT 1");
             console.run("KILL postgres");
+            // KILL answers once the clients are gone, not when their closing has merely been scheduled.
+            assertThat(console.query("SHOW CLIENTS").rows())
+                    .noneMatch(r -> "a".equals(r.get("application_name")) || "b".equals(r.get("application_name")));
             assertThatThrownBy(() -> one(a, "SELECT 1")).isInstanceOf(SQLException.class);
             assertThatThrownBy(() -> one(b, "SELECT 1")).isInstanceOf(SQLException.class);
             await().atMost(Duration.ofSeconds(5)).until(() -> backendsOnServer() == 0);
