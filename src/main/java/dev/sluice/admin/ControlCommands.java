@@ -21,6 +21,7 @@ import dev.sluice.pool.PoolManager;
 import dev.sluice.pool.PoolSnapshot;
 import dev.sluice.protocol.SqlState;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
@@ -55,7 +56,7 @@ final class ControlCommands {
      * after its ErrorResponse was written): an administrator, or a script, that sees "KILL" can count on those
      * clients being disconnected, not about to be.
      */
-    private static <T> BooleanSupplier gone(List<T> killed, java.util.Collection<T> live) {
+    private static <T> BooleanSupplier gone(List<T> killed, Collection<T> live) {
         return () -> killed.stream().noneMatch(live::contains);
     }
 
@@ -106,7 +107,7 @@ final class ControlCommands {
             log.info("admin {}: KILL {}", who, db == null ? "(all)" : db);
             // As PgBouncer: the database stays paused until RESUME, so new clients wait instead of reconnecting.
             pools.pause(db);
-            List<ClientSession> killed = new java.util.ArrayList<>();
+            List<ClientSession> killed = new ArrayList<>();
             for (ClientSession c : ctx.clients()) {
                 if (db == null || db.equals(c.database())) {
                     c.kill("sluice: connection killed by an administrator (KILL " + (db == null ? "" : db) + ")");

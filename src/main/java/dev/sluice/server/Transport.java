@@ -23,7 +23,7 @@ import java.util.Locale;
 /**
  * The Netty transport every socket of Sluice uses: its event-loop I/O handler and channel classes, and why it
  * was chosen (logged at start). By default ({@code auto}) io_uring where the kernel allows it, epoll where it
- * does not (kernels before 5.x, containers whose seccomp profile blocks io_uring, {@code
+ * does not (kernels without the io_uring features Netty needs, containers whose seccomp profile blocks io_uring, {@code
  * kernel.io_uring_disabled}), nio off Linux; {@code SLUICE_TRANSPORT} or {@code -Dsluice.transport} (auto,
  * io_uring, epoll, nio) forces one. io_uring is the default because it batches the system calls and wake-ups
  * that are most of Sluice's CPU: a fifth to a half less CPU per transaction than epoll in pgbench runs, below
