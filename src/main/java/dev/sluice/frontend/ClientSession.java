@@ -132,6 +132,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     private long breakerPermitNanos;
     /** Replies were written to the client without a flush (answered without a server). */
     private boolean unflushed;
+    /**
+     * This client's read burst is being handled (between channelRead and channelReadComplete): frames for the
+     * server can wait for the flush at channelReadComplete, so a burst of Parse/Bind/Execute/Sync leaves in one
+     * write even when the server is leased by its first frame.
+     */
+    private boolean inReadBurst;
     /** When the oldest reply still owed was requested (for query_timeout). */
     private long queryStartNanos;
     private volatile long lastActivityNanos = System.nanoTime();
@@ -296,6 +302,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         ByteBuf frame = (ByteBuf) msg;
         lastActivityNanos = System.nanoTime();
+        inReadBurst = true;
         switch (state) {
             case STARTUP -> {
                 try {
@@ -323,6 +330,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
+        inReadBurst = false;
         if (unflushed) {
             unflushed = false;
             channel.flush();
@@ -1326,7 +1334,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         }
         pendingBytes = 0;
         if (server != null) {
-            server.flush();
+            if (!inReadBurst) {
+                // Leased from a timer or the pool's callback: nothing else will flush. Inside a read burst the
+                // rest of the burst follows and channelReadComplete flushes it all at once (flushing here sent
+                // a Bind alone, then Execute/Sync: two writes and two server wake-ups per transaction).
+                server.flush();
+            }
             server.setAutoRead(channel.isWritable());
         }
         channel.config().setAutoRead(server == null || server.isWritable());
@@ -1573,6 +1586,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
             return;
         }
         ServerConnection s = server;
+        if (inReadBurst) {
+            s.flush(); // what linked() left for channelReadComplete must leave before the server is handed back
+        }
         server = null;
         s.setAutoRead(true);
         if (sessionDirty) {
@@ -1793,6 +1809,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         ServerConnection s = server;
         server = null;
         if (s != null) {
+            if (inReadBurst) {
+                // Queries and Terminate in one packet: what was forwarded before the Terminate goes to the server
+                // first, as PostgreSQL would run it on a direct connection (the cleanup then closes that server).
+                s.flush();
+            }
             cleanUp(s);
         }
         if (wasReady && events != null) {

@@ -146,4 +146,26 @@ class RawProtocolTest {
             assertThat(good.readUntilReady(null)).isEqualTo("TDCZ");
         }
     }
+
+    @Test
+    void queriesSentWithTerminateInOnePacketAllRun() throws Exception {
+        try (java.sql.Connection d = Postgres.direct(); java.sql.Statement st = d.createStatement()) {
+            st.execute("DROP TABLE IF EXISTS raw_fire_and_forget");
+            st.execute("CREATE TABLE raw_fire_and_forget (n int)");
+        }
+        try (RawClient c = new RawClient(sluice.port())) {
+            c.login("postgres", "postgres");
+            // One write: two inserts and Terminate, without waiting for any reply (PostgreSQL runs both).
+            c.query("INSERT INTO raw_fire_and_forget VALUES (1)").query("INSERT INTO raw_fire_and_forget VALUES (2)")
+                    .msg('X').flush();
+            assertThat(c.closedByPeer()).isTrue();
+        }
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).untilAsserted(() -> {
+            try (java.sql.Connection d = Postgres.direct(); java.sql.Statement st = d.createStatement();
+                 java.sql.ResultSet rs = st.executeQuery("SELECT string_agg(n::text, ',' ORDER BY n) FROM raw_fire_and_forget")) {
+                rs.next();
+                assertThat(rs.getString(1)).isEqualTo("1,2");
+            }
+        });
+    }
 }

@@ -1,0 +1,113 @@
+package dev.sluice.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sluice.backend.ServerConnection;
+import dev.sluice.pool.PoolSnapshot;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A client's read burst reaches PostgreSQL in one write, also when its first frame is what leases the server
+ * (transaction mode, no server held). Flushing at the lease sent a Bind alone and then Execute/Sync: two
+ * socket writes and two wake-ups of the PostgreSQL backend per transaction (-M prepared / -M extended).
+ * Counted on the one real server connection of a one-server pool, with raw protocol bytes sent in one write.
+ */
+class ServerWritesTest {
+    static SluiceHandle sluice;
+    static WriteCounter counter;
+
+    /** Counts flushes that carry data on a server connection's channel: each is one write to the socket. */
+    static final class WriteCounter extends ChannelOutboundHandlerAdapter {
+        final AtomicInteger writes = new AtomicInteger();
+        private boolean pending; // event loop only
+
+        @Override
+        public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+            pending = true;
+            ctx.write(msg, promise);
+        }
+
+        @Override
+        public void flush(ChannelHandlerContext ctx) {
+            if (pending) {
+                pending = false;
+                writes.incrementAndGet();
+            }
+            ctx.flush();
+        }
+    }
+
+    @BeforeAll
+    static void start() throws Exception {
+        // One server, never checked or replaced during the test: every write counted is the client's.
+        sluice = SluiceHandle.trust("transaction", 1, "server_check_delay = 3600\n");
+        try (RawClient c = new RawClient(sluice.port())) {
+            c.login("postgres", "postgres");
+            c.query("SELECT 1").flush();
+            assertThat(c.readUntilReady(null)).isEqualTo("TDCZ");
+        }
+        PoolSnapshot pool = sluice.server().pools().snapshot().stream()
+                .filter(p -> p.serverCount() > 0).findFirst().orElseThrow();
+        assertThat(pool.idle()).hasSize(1);
+        ServerConnection server = pool.idle().get(0);
+        counter = new WriteCounter();
+        server.channel().pipeline().addFirst("test-write-counter", counter);
+    }
+
+    @AfterAll
+    static void stop() {
+        sluice.close();
+    }
+
+    @BeforeEach
+    void settle() {
+        counter.writes.set(0);
+    }
+
+    @Test
+    void unnamedParseBindExecuteSyncLeaveInOneWrite() throws Exception {
+        try (RawClient c = new RawClient(sluice.port())) {
+            c.login("postgres", "postgres");
+            counter.writes.set(0);
+            c.extended("SELECT 42").flush();
+            assertThat(c.readUntilReady(null)).isEqualTo("12DCZ");
+            assertThat(counter.writes.get()).as("writes to PostgreSQL for one P/B/E/S burst").isEqualTo(1);
+        }
+    }
+
+    @Test
+    void bindOfANamedStatementLeavesInOneWriteWithItsParse() throws Exception {
+        try (RawClient c = new RawClient(sluice.port())) {
+            c.login("postgres", "postgres");
+            // Parse + Sync of a named statement is answered without a server (transaction mode).
+            c.msg('P', RawClient.cstr("s_one_write"), RawClient.cstr("SELECT 7"), new byte[] {0, 0}).msg('S').flush();
+            assertThat(c.readUntilReady(null)).isEqualTo("1Z");
+            counter.writes.set(0);
+            // Bind/Execute/Sync: Sluice injects the Parse on the server, then the renamed Bind, Execute, Sync.
+            c.msg('B', RawClient.cstr(""), RawClient.cstr("s_one_write"), new byte[] {0, 0, 0, 0, 0, 0});
+            c.msg('E', RawClient.cstr(""), new byte[] {0, 0, 0, 0});
+            c.msg('S').flush();
+            assertThat(c.readUntilReady(null)).isEqualTo("2DCZ");
+            assertThat(counter.writes.get()).as("writes to PostgreSQL for one B/E/S burst").isEqualTo(1);
+        }
+    }
+
+    @Test
+    void pipelinedSimpleQueriesLeaveInOneWrite() throws Exception {
+        try (RawClient c = new RawClient(sluice.port())) {
+            c.login("postgres", "postgres");
+            counter.writes.set(0);
+            c.query("SELECT 1").query("SELECT 2").flush();
+            assertThat(c.readUntilReady(null)).isEqualTo("TDCZ");
+            assertThat(c.readUntilReady(null)).isEqualTo("TDCZ");
+            assertThat(counter.writes.get()).as("writes to PostgreSQL for two pipelined queries").isEqualTo(1);
+        }
+    }
+}
