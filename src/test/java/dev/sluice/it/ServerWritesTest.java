@@ -3,11 +3,12 @@ package dev.sluice.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sluice.backend.ServerConnection;
-import dev.sluice.pool.PoolSnapshot;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
+import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -53,10 +54,10 @@ class ServerWritesTest {
             c.query("SELECT 1").flush();
             assertThat(c.readUntilReady(null)).isEqualTo("TDCZ");
         }
-        PoolSnapshot pool = sluice.server().pools().snapshot().stream()
-                .filter(p -> p.serverCount() > 0).findFirst().orElseThrow();
-        assertThat(pool.idle()).hasSize(1);
-        ServerConnection server = pool.idle().get(0);
+        // The client can read its reply a moment before the server is back in the pool.
+        ServerConnection server = Awaitility.await().atMost(Duration.ofSeconds(10)).until(
+                () -> sluice.server().pools().snapshot().stream().flatMap(p -> p.idle().stream()).toList(),
+                idle -> idle.size() == 1).get(0);
         counter = new WriteCounter();
         server.channel().pipeline().addFirst("test-write-counter", counter);
     }
