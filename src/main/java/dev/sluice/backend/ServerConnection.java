@@ -18,6 +18,7 @@ import dev.sluice.protocol.SqlState;
 import dev.sluice.protocol.StartupPacket;
 import dev.sluice.protocol.StartupPacket.StartupMessage;
 import dev.sluice.protocol.Wire;
+import dev.sluice.server.TcpTuning;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -108,9 +109,7 @@ public final class ServerConnection {
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        if (ch.config().getOptions().containsKey(ChannelOption.TCP_NODELAY)) {
-                            ch.config().setOption(ChannelOption.TCP_NODELAY, true);
-                        }
+                        TcpTuning.apply(ch, login.tcpKeepalive()); // TCP_NODELAY and keepalive; not on Unix sockets
                         ServerConnection conn = new ServerConnection(login, poolTag, ch);
                         // TLS is never used over a Unix socket (libpq and PgBouncer do not either).
                         if (login.tls().enabled() && login.address() instanceof java.net.InetSocketAddress) {

@@ -29,6 +29,7 @@ import java.util.List;
  * @param pinOnSessionState Sluice-only: in transaction mode, a client that creates session state it cannot
  *                         carry (temp table, LISTEN, advisory lock, ...) keeps its server until it disconnects
  * @param loginGuard       Sluice-only: max_startup_connections, auth_failure_delay, auth_failure_limit/_window
+ * @param tcpKeepalive     tcp_keepalive, tcp_keepidle, tcp_keepintvl, tcp_keepcnt, tcp_user_timeout (both sides)
  */
 public record Settings(String listenAddr, int listenPort, AuthType authType, Path authFile, PoolMode poolMode,
         int maxClientConn, int defaultPoolSize, int minPoolSize, int reservePoolSize, Duration reservePoolTimeout,
@@ -43,7 +44,7 @@ public record Settings(String listenAddr, int listenPort, AuthType authType, Pat
         String budgetUser, String budgetPassword, String unixSocketDir,
         Duration statsPeriod, Duration shutdownWaitTimeout, StatsListen statsListen,
         int workerThreads, TlsSettings tls,
-        boolean pinOnSessionState, LoginGuardSettings loginGuard) {
+        boolean pinOnSessionState, LoginGuardSettings loginGuard, TcpKeepalive tcpKeepalive) {
 
     public Settings {
         adminUsers = List.copyOf(adminUsers);
@@ -78,7 +79,8 @@ public record Settings(String listenAddr, int listenPort, AuthType authType, Pat
                 0,                       // worker_threads (Sluice-only): automatic
                 TlsSettings.DISABLED,    // client_tls_sslmode and server_tls_sslmode = disable
                 false,                  // pin_on_session_state (Sluice-only): off, servers are reset instead
-                LoginGuardSettings.DEFAULT); // max_startup_connections, auth_failure_* (Sluice-only)
+                LoginGuardSettings.DEFAULT, // max_startup_connections, auth_failure_* (Sluice-only)
+                TcpKeepalive.DEFAULT);      // tcp_keepalive = 1, timings from the OS (PgBouncer's defaults)
     }
 
     /**

@@ -57,6 +57,7 @@ final class SettingsBuilder {
     TlsSettings tls;
     boolean pinOnSessionState;
     LoginGuardSettings loginGuard;
+    TcpKeepalive tcpKeepalive;
 
     SettingsBuilder(Settings base) {
         listenAddr = base.listenAddr();
@@ -109,6 +110,7 @@ final class SettingsBuilder {
         tls = base.tls();
         pinOnSessionState = base.pinOnSessionState();
         loginGuard = base.loginGuard();
+        tcpKeepalive = base.tcpKeepalive();
     }
 
     Settings build() {
@@ -123,6 +125,6 @@ final class SettingsBuilder {
                 maxPreparedStatements, leakIdleAge, leakMinConnections, leakWindow, maxDbConnectionsAuto,
                 budgetHeadroom, budgetCheckInterval, budgetUser, budgetPassword, unixSocketDir,
                 statsPeriod, shutdownWaitTimeout, statsListen, workerThreads, tls,
-                pinOnSessionState, loginGuard);
+                pinOnSessionState, loginGuard, tcpKeepalive);
     }
 }

@@ -37,7 +37,8 @@ final class SettingsParser {
             "client_tls_protocols", "client_tls_ciphers", "server_tls_sslmode", "server_tls_ca_file",
             "server_tls_key_file", "server_tls_cert_file", "server_tls_protocols", "server_tls_ciphers",
             "pin_on_session_state", "max_startup_connections", "auth_failure_delay", "auth_failure_limit",
-            "auth_failure_window");
+            "auth_failure_window", "tcp_keepalive", "tcp_keepidle", "tcp_keepintvl", "tcp_keepcnt",
+            "tcp_user_timeout");
 
     private final Problems problems;
     private final SettingsBuilder builder;
@@ -179,12 +180,26 @@ final class SettingsParser {
                     Values.intInRange(v, 0, 1_000_000));
             case "auth_failure_window" -> b.loginGuard = b.loginGuard.withAuthFailureWindow(
                     authFailureWindow(v));
+            case "tcp_keepalive" -> b.tcpKeepalive = b.tcpKeepalive.withEnabled(Values.bool(v));
+            case "tcp_keepidle" -> b.tcpKeepalive = b.tcpKeepalive.withIdleSeconds(
+                    optionalInt(v, TcpKeepalive.MAX_KEEPALIVE_SECONDS));
+            case "tcp_keepintvl" -> b.tcpKeepalive = b.tcpKeepalive.withIntervalSeconds(
+                    optionalInt(v, TcpKeepalive.MAX_KEEPALIVE_SECONDS));
+            case "tcp_keepcnt" -> b.tcpKeepalive = b.tcpKeepalive.withCount(
+                    optionalInt(v, TcpKeepalive.MAX_KEEPALIVE_COUNT));
+            case "tcp_user_timeout" -> b.tcpKeepalive = b.tcpKeepalive.withUserTimeoutMillis(
+                    optionalInt(v, Integer.MAX_VALUE));
             default -> throw new IllegalStateException("IMPLEMENTED lists " + key + " but apply does not handle it");
         }
     }
 
     private void applyUnimplemented(String key, String v, IniEntry e) {
         UnimplementedSettings.warningFor(key, v).ifPresent(w -> problems.warn(e, w));
+    }
+
+    /** A number where empty means 0, "use the operating system's default" (old pgbouncer.ini files write it so). */
+    private static int optionalInt(String v, int max) {
+        return v.isBlank() ? 0 : Values.intInRange(v, 0, max);
     }
 
     /** A file setting: empty means not set; a relative name is taken from the including file's directory. */

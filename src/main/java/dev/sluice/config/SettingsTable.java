@@ -222,6 +222,11 @@ public final class SettingsTable {
         r.put("auth_failure_delay", s -> seconds(s.loginGuard().authFailureDelay()));
         r.put("auth_failure_limit", s -> String.valueOf(s.loginGuard().authFailureLimit()));
         r.put("auth_failure_window", s -> seconds(s.loginGuard().authFailureWindow()));
+        r.put("tcp_keepalive", s -> bool(s.tcpKeepalive().enabled()));
+        r.put("tcp_keepidle", s -> String.valueOf(s.tcpKeepalive().idleSeconds()));
+        r.put("tcp_keepintvl", s -> String.valueOf(s.tcpKeepalive().intervalSeconds()));
+        r.put("tcp_keepcnt", s -> String.valueOf(s.tcpKeepalive().count()));
+        r.put("tcp_user_timeout", s -> String.valueOf(s.tcpKeepalive().userTimeoutMillis()));
         return java.util.Collections.unmodifiableMap(r);
     }
 }

@@ -78,11 +78,6 @@ final class UnimplementedSettings {
             Map.entry("so_reuseport", new Entry(Set.of("0"), null)),
             Map.entry("tcp_defer_accept", new Entry(ANY, null)), // a latency tweak with no visible effect
             Map.entry("tcp_socket_buffer", new Entry(Set.of("", "0"), null)),
-            Map.entry("tcp_keepalive", new Entry(Set.of("1"), null)),
-            Map.entry("tcp_keepcnt", new Entry(Set.of("", "0"), null)),
-            Map.entry("tcp_keepidle", new Entry(Set.of("", "0"), null)),
-            Map.entry("tcp_keepintvl", new Entry(Set.of("", "0"), null)),
-            Map.entry("tcp_user_timeout", new Entry(Set.of("0"), null)),
             // TLS: the client_tls_*/server_tls_* keys are implemented; these finer knobs are not (the JDK's defaults apply).
             Map.entry("client_tls13_ciphers", new Entry(EMPTY, null)),
             Map.entry("client_tls_ecdhcurve", new Entry(Set.of("auto"), null)),

@@ -298,6 +298,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
         ctx.fireChannelActive();
     }
 
+    /** The client's socket (tests read the TCP options tcp_keepalive and its timings set on it). */
+    public Channel channel() {
+        return channel;
+    }
+
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         ByteBuf frame = (ByteBuf) msg;

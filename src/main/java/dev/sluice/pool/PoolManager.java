@@ -520,7 +520,7 @@ public final class PoolManager {
         }
         return new ServerLogin(address, description, user, dbname, secret, pool.scramKeys(),
                 startup, cfg.settings().serverConnectTimeout(), cfg.settings().maxServerMessageSize(),
-                cfg.settings().tls().server());
+                cfg.settings().tls().server(), cfg.settings().tcpKeepalive());
     }
 
     // ---- events from pools ----

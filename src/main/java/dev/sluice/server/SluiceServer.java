@@ -108,12 +108,11 @@ public final class SluiceServer implements ProxyContext, ConsoleContext, AutoClo
                 .channel(serverChannelClass)
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .option(ChannelOption.SO_REUSEADDR, true)
-                .childOption(ChannelOption.TCP_NODELAY, true)
-                .childOption(ChannelOption.SO_KEEPALIVE, true)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         Settings now = config().settings(); // SET and RELOAD apply to the next connection
+                        TcpTuning.apply(ch, now.tcpKeepalive());
                         ch.pipeline().addLast("frames", new FrameDecoder(true, now.maxStartupPacketSize(),
                                 now.maxClientMessageSize()));
                         ch.pipeline().addLast("session", new ClientSession(SluiceServer.this));

@@ -216,7 +216,7 @@ class ConfigLoaderTest {
                 d.maxServerMessageSize(), d.maxPreparedStatements(), d.leakIdleAge(), d.leakMinConnections(),
                 d.leakWindow(), d.maxDbConnectionsAuto(), d.budgetHeadroom(), d.budgetCheckInterval(),
                 d.budgetUser(), d.budgetPassword(), d.unixSocketDir(), d.statsPeriod(), d.shutdownWaitTimeout(),
-                d.statsListen(), d.workerThreads(), d.tls(), d.pinOnSessionState(), d.loginGuard()));
+                d.statsListen(), d.workerThreads(), d.tls(), d.pinOnSessionState(), d.loginGuard(), d.tcpKeepalive()));
         assertThat(d.listenAddr()).isEqualTo("127.0.0.1");
         assertThat(d.listenPort()).isEqualTo(6432);
         assertThat(d.authType()).isEqualTo(AuthType.MD5);
@@ -644,6 +644,37 @@ class ConfigLoaderTest {
         assertThat(e.problems()).extracting(ConfigProblem::line).containsExactly(4);
         assertThat(e.problems().get(0).message()).startsWith("client_tls_sslmode = require needs client_tls_key_file "
                 + "and client_tls_cert_file");
+    }
+
+    @Test
+    void tcpKeepaliveSettingsAreReadAndBounded() throws ConfigException {
+        SluiceConfig cfg = files.load("""
+                [databases]
+                appdb = host=db.internal
+                [pgbouncer]
+                auth_type = trust
+                tcp_keepalive = on
+                tcp_keepidle = 60
+                tcp_keepintvl =
+                tcp_keepcnt = 5
+                tcp_user_timeout = 30000
+                """);
+        // An empty value is PgBouncer's "not set": the operating system's default.
+        assertThat(cfg.settings().tcpKeepalive()).isEqualTo(new TcpKeepalive(true, 60, 0, 5, 30000));
+        assertThat(cfg.warnings()).isEmpty();
+        assertThat(Settings.defaults().tcpKeepalive()).isEqualTo(new TcpKeepalive(true, 0, 0, 0, 0));
+
+        ConfigException e = files.fail("""
+                [pgbouncer]
+                auth_type = trust
+                tcp_keepcnt = 500
+                tcp_keepidle = -1
+                tcp_keepalive = maybe
+                """);
+        assertThat(e.problems()).extracting(ConfigProblem::line).containsExactly(3, 4, 5);
+        assertThat(e.problems().get(0).message()).contains("tcp_keepcnt").contains("use a number from 0 to 127");
+        assertThat(e.problems().get(1).message()).contains("tcp_keepidle").contains("negative");
+        assertThat(e.problems().get(2).message()).contains("tcp_keepalive").contains("not a boolean");
     }
 
     @Test
