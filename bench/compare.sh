@@ -106,7 +106,7 @@ FAIL_REPORT=/tmp/sluice-bench-failures-$STAMP.txt
 
 log() { printf '[compare %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 # shellcheck source=bench/lib.sh
-source "$REPO/bench/lib.sh" # die, as_user, as_user_exec, stop_pid, port_in_use, free_port
+source "$REPO/bench/lib.sh" # die, as_user, as_user_exec, as_service_exec, stop_pid, port_in_use, free_port
 
 # ---------------------------------------------------------------------------------------------------
 # Packages
@@ -374,7 +374,7 @@ EOF
 
 log "starting PgBouncer on 127.0.0.1:$PGB_PORT"
 # Foreground (no -d): $! is pgbouncer itself. Its own log goes to logfile; stderr is kept too.
-as_user_exec "$PGBOUNCER" "$TMP/pgbouncer.ini" >"$TMP/pgbouncer.stderr" 2>&1 &
+as_service_exec "$PGBOUNCER" "$TMP/pgbouncer.ini" >"$TMP/pgbouncer.stderr" 2>&1 &
 PGB_PID=$!
 wait_ready PgBouncer "$PGB_PORT" "$PGB_PID" "$TMP/pgbouncer.log"
 [[ "$(cat "/proc/$PGB_PID/comm" 2>/dev/null)" == pgbouncer ]] || die "pid $PGB_PID is not pgbouncer"
@@ -385,7 +385,7 @@ as_user "$JAVA" $JAVA_OPTS -jar "$TMP/sluice.jar" check-config "$TMP/sluice.ini"
     { cat "$TMP/check-config.log" >&2; die "sluice check-config rejected the generated sluice.ini"; }
 log "starting Sluice on 127.0.0.1:$SLUICE_PORT"
 # shellcheck disable=SC2086
-as_user_exec "$JAVA" $JAVA_OPTS "-Xlog:gc:file=$TMP/sluice-gc.log" -jar "$TMP/sluice.jar" run "$TMP/sluice.ini" >"$TMP/sluice.log" 2>&1 &
+as_service_exec "$JAVA" $JAVA_OPTS "-Xlog:gc:file=$TMP/sluice-gc.log" -jar "$TMP/sluice.jar" run "$TMP/sluice.ini" >"$TMP/sluice.log" 2>&1 &
 SLUICE_PID=$!
 wait_ready Sluice "$SLUICE_PORT" "$SLUICE_PID" "$TMP/sluice.log"
 [[ "$(cat "/proc/$SLUICE_PID/comm" 2>/dev/null)" == java ]] || die "pid $SLUICE_PID is not java"
@@ -403,9 +403,10 @@ if [[ $RELAY == 1 ]]; then
     [[ $EUID == 0 ]] && chown -R postgres:postgres "$TMP/relay"
     log "starting the Netty relay on 127.0.0.1:$RELAY_PORT (the floor: bytes copied, nothing else)"
     # shellcheck disable=SC2086
-    as_user_exec "$JAVA" $JAVA_OPTS -cp "$TMP/sluice.jar:$TMP/relay" NettyRelay "$RELAY_PORT" "$PG_PORT" >"$TMP/relay.log" 2>&1 &
+    as_service_exec "$JAVA" $JAVA_OPTS -cp "$TMP/sluice.jar:$TMP/relay" NettyRelay "$RELAY_PORT" "$PG_PORT" >"$TMP/relay.log" 2>&1 &
     RELAY_PID=$!
     wait_ready relay "$RELAY_PORT" "$RELAY_PID" "$TMP/relay.log"
+    [[ "$(cat "/proc/$RELAY_PID/comm" 2>/dev/null)" == java ]] || die "pid $RELAY_PID is not java"
 fi
 
 # ---------------------------------------------------------------------------------------------------
@@ -853,7 +854,7 @@ EOF
         echo "- pgbench: \`$(pgbench_cmd PORT "$DURATION" "<scenario args>" | sed "s|$PGBIN/||") -l\` with scenario args: $(for s in "${SCEN_IDS[@]}"; do printf '%s \`%s\`; ' "$s" "${SCEN_ARGS[$s]}"; done)"
         echo "- $GC_LINE"
         echo "- Result: **$RESULT**"
-        echo "- Machine: $(nproc) cores, $CPU_MODEL, $RAM RAM, kernel $(uname -r), $OS; load average before the runs $LOADAVG"
+        echo "- Machine: $(nproc) cores, $CPU_MODEL, $RAM RAM, kernel $(uname -r), $OS; load average before the runs $LOADAVG; sched_autogroup $(cat /proc/sys/kernel/sched_autogroup_enabled 2>/dev/null || echo n/a) (each proxy in a session of its own)"
         echo "- Versions: $PG_VERSION; $PGB_VERSION; $JAVA_VERSION; Sluice: $JAR_ORIGIN, sha256 $JAR_SHA; transport ${SLUICE_TRANSPORT_USED:-unknown}"
         echo
         md_table

@@ -20,6 +20,16 @@ as_user_exec() {
         exec "$@"
     fi
 }
+# For the proxies: as_user_exec in a session of its own, as a service runs (systemd starts each unit in its
+# own session; PgBouncer -d and PostgreSQL's backends call setsid too). With the kernel's autogroup scheduling
+# (/proc/sys/kernel/sched_autogroup_enabled, on in Debian) CPU is shared between sessions first: a proxy left
+# in the script's session shares one share with pgbench and gets descheduled behind PostgreSQL's backends,
+# which each have their own (measured: 100 ms-2 s stalls of single queries; docs/benchmarks.md, "Autogroup").
+# setsid does not fork here (a background job of a script is no process-group leader), so $! stays the
+# daemon's PID; callers check /proc/PID/comm.
+as_service_exec() {
+    as_user_exec setsid "$@"
+}
 
 # shellcheck disable=SC2317 # called from EXIT traps
 stop_pid() { # name pid: SIGTERM, then SIGKILL after 10 s
