@@ -47,4 +47,14 @@ class StartupParametersTest {
         assertThat(StartupParameters.literal("a\\b")).isEqualTo("E'a\\\\b'");
         assertThat(StartupParameters.set("TimeZone", "UTC")).isEqualTo("SET TimeZone TO 'UTC';");
     }
+
+    @Test
+    void parameterNamesAreGucNames() {
+        for (String ok : new String[] {"a", "_x", "TimeZone", "search_path", "my.custom_setting", "a1", "Z9._"}) {
+            assertThat(StartupParameters.isName(ok)).as(ok).isTrue();
+        }
+        for (String bad : new String[] {"", "1a", ".a", "a-b", "a b", "a;b", "é", "a\u0000", "x=y"}) {
+            assertThat(StartupParameters.isName(bad)).as(bad).isFalse();
+        }
+    }
 }
