@@ -109,7 +109,7 @@ public final class ServerConnection {
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        TcpTuning.apply(ch, login.tcpKeepalive()); // TCP_NODELAY and keepalive; not on Unix sockets
+                        TcpTuning.apply(ch, login.tcpKeepalive()); // keepalive; TCP_NODELAY is Netty's default
                         ServerConnection conn = new ServerConnection(login, poolTag, ch);
                         // TLS is never used over a Unix socket (libpq and PgBouncer do not either).
                         if (login.tls().enabled() && login.address() instanceof java.net.InetSocketAddress) {

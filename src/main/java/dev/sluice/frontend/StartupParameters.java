@@ -26,7 +26,6 @@ public final class StartupParameters {
     private static final Map<String, String> CANONICAL = Map.of(
             "datestyle", "DateStyle", "timezone", "TimeZone", "intervalstyle", "IntervalStyle");
 
-
     /** PostgreSQL's GUC names are case-insensitive; the reported ones have a canonical spelling. */
     public static String canonical(String name) {
         String lower = name.toLowerCase(Locale.ROOT);

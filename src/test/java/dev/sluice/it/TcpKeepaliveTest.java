@@ -7,8 +7,10 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.socket.nio.NioChannelOption;
+import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.channel.uring.IoUringChannelOption;
 import io.netty.channel.uring.IoUringSocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -44,7 +46,7 @@ class TcpKeepaliveTest {
                     assertThat(keepIdle(ch)).as(ch + " TCP_KEEPIDLE").isEqualTo(77);
                     assertThat(keepInterval(ch)).as(ch + " TCP_KEEPINTVL").isEqualTo(11);
                     assertThat(keepCount(ch)).as(ch + " TCP_KEEPCNT").isEqualTo(4);
-                    if (!(ch instanceof io.netty.channel.socket.nio.NioSocketChannel)) { // no TCP_USER_TIMEOUT in the JDK
+                    if (!(ch instanceof NioSocketChannel)) { // the JDK has no TCP_USER_TIMEOUT
                         assertThat(userTimeout(ch)).as(ch + " TCP_USER_TIMEOUT").isEqualTo(9000);
                     }
                 }
@@ -68,7 +70,7 @@ class TcpKeepaliveTest {
         // Through a stream: Files.readString trusts the size /proc reports and returned "7" of "7200" here.
         int systemIdle;
         try (var in = Files.newInputStream(Path.of("/proc/sys/net/ipv4/tcp_keepalive_time"))) {
-            systemIdle = Integer.parseInt(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII).strip());
+            systemIdle = Integer.parseInt(new String(in.readAllBytes(), StandardCharsets.US_ASCII).strip());
         }
         try (SluiceHandle sluice = SluiceHandle.trust("transaction", 1, "");
              Connection c = sluice.connect(); Statement st = c.createStatement()) {
