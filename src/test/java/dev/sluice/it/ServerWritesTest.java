@@ -11,7 +11,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -67,19 +66,26 @@ class ServerWritesTest {
         sluice.close();
     }
 
-    @BeforeEach
-    void settle() {
+    /** One step of a test that talks to Sluice and reads its replies. */
+    interface Burst {
+        void run() throws Exception;
+    }
+
+    /** Writes to PostgreSQL while {@code burst} is sent and its replies are read (after the client's login). */
+    private static int writesFor(Burst burst) throws Exception {
         counter.writes.set(0);
+        burst.run();
+        return counter.writes.get();
     }
 
     @Test
     void unnamedParseBindExecuteSyncLeaveInOneWrite() throws Exception {
         try (RawClient c = new RawClient(sluice.port())) {
             c.login("postgres", "postgres");
-            counter.writes.set(0);
-            c.extended("SELECT 42").flush();
-            assertThat(c.readUntilReady(null)).isEqualTo("12DCZ");
-            assertThat(counter.writes.get()).as("writes to PostgreSQL for one P/B/E/S burst").isEqualTo(1);
+            assertThat(writesFor(() -> {
+                c.extended("SELECT 42").flush();
+                assertThat(c.readUntilReady(null)).isEqualTo("12DCZ");
+            })).as("writes to PostgreSQL for one P/B/E/S burst").isEqualTo(1);
         }
     }
 
@@ -90,13 +96,13 @@ class ServerWritesTest {
             // Parse + Sync of a named statement is answered without a server (transaction mode).
             c.msg('P', RawClient.cstr("s_one_write"), RawClient.cstr("SELECT 7"), new byte[] {0, 0}).msg('S').flush();
             assertThat(c.readUntilReady(null)).isEqualTo("1Z");
-            counter.writes.set(0);
             // Bind/Execute/Sync: Sluice injects the Parse on the server, then the renamed Bind, Execute, Sync.
-            c.msg('B', RawClient.cstr(""), RawClient.cstr("s_one_write"), new byte[] {0, 0, 0, 0, 0, 0});
-            c.msg('E', RawClient.cstr(""), new byte[] {0, 0, 0, 0});
-            c.msg('S').flush();
-            assertThat(c.readUntilReady(null)).isEqualTo("2DCZ");
-            assertThat(counter.writes.get()).as("writes to PostgreSQL for one B/E/S burst").isEqualTo(1);
+            assertThat(writesFor(() -> {
+                c.msg('B', RawClient.cstr(""), RawClient.cstr("s_one_write"), new byte[] {0, 0, 0, 0, 0, 0});
+                c.msg('E', RawClient.cstr(""), new byte[] {0, 0, 0, 0});
+                c.msg('S').flush();
+                assertThat(c.readUntilReady(null)).isEqualTo("2DCZ");
+            })).as("writes to PostgreSQL for one B/E/S burst").isEqualTo(1);
         }
     }
 
@@ -104,11 +110,11 @@ class ServerWritesTest {
     void pipelinedSimpleQueriesLeaveInOneWrite() throws Exception {
         try (RawClient c = new RawClient(sluice.port())) {
             c.login("postgres", "postgres");
-            counter.writes.set(0);
-            c.query("SELECT 1").query("SELECT 2").flush();
-            assertThat(c.readUntilReady(null)).isEqualTo("TDCZ");
-            assertThat(c.readUntilReady(null)).isEqualTo("TDCZ");
-            assertThat(counter.writes.get()).as("writes to PostgreSQL for two pipelined queries").isEqualTo(1);
+            assertThat(writesFor(() -> {
+                c.query("SELECT 1").query("SELECT 2").flush();
+                assertThat(c.readUntilReady(null)).isEqualTo("TDCZ");
+                assertThat(c.readUntilReady(null)).isEqualTo("TDCZ");
+            })).as("writes to PostgreSQL for two pipelined queries").isEqualTo(1);
         }
     }
 }
