@@ -43,6 +43,10 @@ final class RunCommand implements Callable<Integer> {
             System.err.println("sluice: " + e.getMessage());
             return 2;
         }
+        // Before the listener opens: once a client (or an operator's script) can see Sluice up, SIGHUP must reload
+        // and SIGTERM drain. Installed after start, a SIGHUP in between met the JVM's default action and stopped
+        // the process (ShutdownTest's reload failed that way in CI: the heap settling below took that long).
+        SignalHandlers.install(server);
         try {
             server.start();
         } catch (Exception e) {
@@ -52,7 +56,6 @@ final class RunCommand implements Callable<Integer> {
             return 1;
         }
         settleHeap();
-        SignalHandlers.install(server);
         server.terminated().join(); // SIGTERM, SIGINT or the console's SHUTDOWN
         return 0;
     }

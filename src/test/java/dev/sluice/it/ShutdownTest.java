@@ -120,6 +120,40 @@ class ShutdownTest {
         }
     }
 
+    /** A SIGHUP that arrives as soon as the port answers reloads; it used to find the JVM's default and stop it. */
+    @Test
+    void aSignalRightAfterTheListenerOpensIsHandled() throws Exception {
+        int port;
+        try (ServerSocket probe = new ServerSocket(0)) {
+            port = probe.getLocalPort();
+        }
+        Path ini = dir.resolve("early-signal.ini");
+        Files.writeString(ini, "[databases]\n* = host=127.0.0.1 port=" + Postgres.port() + "\n[pgbouncer]\n"
+                + "listen_addr = 127.0.0.1\nlisten_port = " + port + "\nauth_type = trust\n"
+                + "stats_listen = 127.0.0.1:0\n");
+        String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        Path log = dir.resolve("early-signal.log");
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", classpath, "dev.sluice.cli.Main", "run", ini.toString())
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try {
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(5)).ignoreExceptions().until(() -> {
+                try (java.net.Socket probe = new java.net.Socket("127.0.0.1", port)) {
+                    return true;
+                }
+            });
+            signal(p, "HUP");
+            await().atMost(Duration.ofSeconds(10)).until(() -> !p.isAlive()
+                    || Files.readString(log).contains("SIGHUP: reloading"));
+            assertThat(p.isAlive()).as(Files.readString(log)).isTrue();
+            p.destroy(); // SIGTERM
+            assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
+            assertThat(p.exitValue()).as(Files.readString(log)).isZero();
+        } finally {
+            p.destroyForcibly();
+        }
+    }
+
     private static String value(Console console, String key) throws SQLException {
         return console.query("SHOW CONFIG").row("key", key).get("value");
     }
